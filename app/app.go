@@ -1,0 +1,201 @@
+// Package app assembles cjm from its parts for one data directory: the
+// operational store, the event log, the event store, the ingestion pipeline,
+// the collector, the JSON API and the web UI. The CLI and the tests run the
+// whole program through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cjmhq/cjm/collect"
+	"github.com/cjmhq/cjm/eventlog"
+	"github.com/cjmhq/cjm/eventstore/duckdb"
+	"github.com/cjmhq/cjm/ingest"
+	"github.com/cjmhq/cjm/opstore"
+	"github.com/cjmhq/cjm/opstore/sqlite"
+	"github.com/cjmhq/cjm/web"
+)
+
+// Config is what a cjm process is told.
+type Config struct {
+	DataDir string
+	Logger  *slog.Logger
+	// NoSync skips fsync in the event log: for throwaway benchmark data only.
+	NoSync bool
+	// RateLimit is the default messages/s per write key (0: collector default).
+	RateLimit int
+	// MemoryLimit caps DuckDB's memory (default "1GB").
+	MemoryLimit string
+	// SecureCookies marks session cookies Secure (serve behind https).
+	SecureCookies bool
+}
+
+// App is cjm running on one data directory.
+type App struct {
+	cfg      Config
+	Ops      *sqlite.Store
+	Events   *duckdb.Store
+	Log      *eventlog.Log
+	Pipeline *ingest.Pipeline
+	lock     *os.File
+}
+
+// ErrLocked means another cjm process holds the data directory.
+var ErrLocked = errors.New("data directory is in use")
+
+// Open opens (creating if needed) the data directory and takes its lock: one
+// process at a time owns a data directory.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "cjm-data"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	a := &App{cfg: cfg}
+	lock, err := lockDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a.lock = lock
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	if a.Ops, err = sqlite.Open(filepath.Join(cfg.DataDir, "cjm.sqlite")); err != nil {
+		return nil, err
+	}
+	if a.Log, err = eventlog.Open(filepath.Join(cfg.DataDir, "log"), eventlog.Options{NoSync: cfg.NoSync}); err != nil {
+		return nil, fmt.Errorf("open event log: %w", err)
+	}
+	if a.Events, err = duckdb.Open(filepath.Join(cfg.DataDir, "events.duckdb"), duckdb.Options{MemoryLimit: cfg.MemoryLimit}); err != nil {
+		return nil, err
+	}
+	if a.Pipeline, err = ingest.Open(ctx, ingest.Options{Log: a.Log, Store: a.Events, Rejects: a.Ops, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
+	ok = true
+	return a, nil
+}
+
+// lockDir takes an exclusive, non-blocking lock on DIR/cjm.lock and writes
+// our pid in it, so a second process gets a clear error instead of a corrupt store.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "cjm.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b := make([]byte, 32)
+		n, _ := f.ReadAt(b, 0)
+		f.Close()
+		holder := strings.TrimSpace(string(b[:n]))
+		if holder != "" {
+			holder = " by process " + holder
+		}
+		return nil, fmt.Errorf("%w: %s is held%s (a running cjm server?); stop it first, or use its web UI and API", ErrLocked, dir, holder)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+// Handler is the whole HTTP surface: the collector under /v1/, the JSON API
+// under /api/, the UI everywhere else.
+func (a *App) Handler() (http.Handler, error) {
+	mux := http.NewServeMux()
+	collect.New(collect.Options{Sources: a.Ops, Pipeline: a.Pipeline, Logger: a.cfg.Logger, RateLimit: a.cfg.RateLimit}).Register(mux)
+	ui, err := web.New(web.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies})
+	if err != nil {
+		return nil, err
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/", ui)
+	return mux, nil
+}
+
+// Serve answers HTTP on ln until ctx ends, then drains: in-flight requests
+// finish (their messages are acknowledged only once durable) and the loader
+// catches up before Serve returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.cfg.Logger.Info("shutting down: draining requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	return a.Pipeline.Flush(sctx)
+}
+
+// DefaultWorkspace returns the first workspace, creating one when there is none.
+func (a *App) DefaultWorkspace(ctx context.Context) (opstore.Workspace, error) {
+	ws, err := a.Ops.Workspaces(ctx)
+	if err != nil {
+		return opstore.Workspace{}, err
+	}
+	if len(ws) > 0 {
+		return ws[0], nil
+	}
+	w := opstore.Workspace{Name: "My workspace"}
+	if err := a.Ops.CreateWorkspace(ctx, &w); err != nil {
+		return w, err
+	}
+	return w, nil
+}
+
+// Close stops the pipeline after the loader caught up, then closes the stores
+// and releases the data directory.
+func (a *App) Close() error {
+	var errs []error
+	if a.Pipeline != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		errs = append(errs, a.Pipeline.Close(ctx))
+		cancel()
+	}
+	if a.Events != nil {
+		errs = append(errs, a.Events.Close())
+	}
+	if a.Log != nil {
+		errs = append(errs, a.Log.Close())
+	}
+	if a.Ops != nil {
+		errs = append(errs, a.Ops.Close())
+	}
+	if a.lock != nil {
+		errs = append(errs, a.lock.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/cjmhq/cjm/eventstore"
+	"github.com/cjmhq/cjm/opstore"
+)
+
+func cmdBench(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "ingest" {
+		return usageError{"bench: want a benchmark: ingest"}
+	}
+	f := newFlags("bench ingest", e)
+	duration := f.String("duration", "60s", "how long to send")
+	conc := f.Int("concurrency", 16, "concurrent HTTP clients")
+	batch := f.Int("batch", 100, "messages per batch")
+	dir := f.String("data", "", "data directory for the server under test (default: a new temporary one, removed afterwards)")
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(*duration)
+	if err != nil {
+		return usageError{"--duration: " + err.Error()}
+	}
+	return benchIngest(ctx, e, *dir, d, *conc, *batch)
+}
+
+// benchIngest runs `cjm serve` as a child process on a fresh data directory
+// and sends it batches from concurrent clients over loopback HTTP, measuring
+// throughput, acknowledgement latency and the server's memory; at the end it
+// checks that every acknowledged message was stored exactly once.
+func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc, batchSize int) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "cjm-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	a, err := openApp(ctx, e, dir)
+	if err != nil {
+		return err
+	}
+	w, err := a.DefaultWorkspace(ctx)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	src := opstore.Source{WorkspaceID: w.ID, Name: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Channel: opstore.Website}
+	if err := a.Ops.CreateSource(ctx, &src); err != nil {
+		a.Close()
+		return err
+	}
+	before, _ := a.Events.Count(ctx, eventstore.Filter{})
+	a.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, "serve", "--data", dir, "--addr", addr, "--rate-limit", "10000000")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+	base := "http://" + addr
+	if err := waitHealthy(ctx, base, 30*time.Second); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "bench ingest: %d clients, %d messages/batch, %s, server pid %d at %s\n", conc, batchSize, d, cmd.Process.Pid, base)
+
+	var (
+		sent, acked atomic.Int64
+		failures    atomic.Int64
+		mu          sync.Mutex
+		lat         []time.Duration
+		peakRSS     atomic.Int64
+	)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 30 * time.Second}
+	stop := time.Now().Add(d)
+	done := make(chan struct{})
+	go func() { // sample the server's resident memory
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if rss := rssKB(cmd.Process.Pid); rss > peakRSS.Load() {
+					peakRSS.Store(rss)
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			var body bytes.Buffer
+			for n := 0; time.Now().Before(stop) && ctx.Err() == nil; n++ {
+				body.Reset()
+				benchBatch(&body, c, n, batchSize)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/batch", bytes.NewReader(body.Bytes()))
+				req.SetBasicAuth(src.WriteKey, "")
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				el := time.Since(t0)
+				sent.Add(int64(batchSize))
+				if resp.StatusCode != http.StatusOK {
+					failures.Add(1)
+					continue
+				}
+				acked.Add(int64(batchSize))
+				mine = append(mine, el)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(done)
+	hwm := hwmKB(cmd.Process.Pid)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("server exit: %w", err)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+	}
+	rate := float64(acked.Load()) / elapsed.Seconds()
+	fmt.Fprintf(e.stdout, "acknowledged %d messages in %.1fs: %.0f messages/s (%d failed requests)\n", acked.Load(), elapsed.Seconds(), rate, failures.Load())
+	fmt.Fprintf(e.stdout, "ack latency: p50 %s  p90 %s  p99 %s  max %s\n", pct(0.5).Round(time.Microsecond), pct(0.9).Round(time.Microsecond),
+		pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
+	fmt.Fprintf(e.stdout, "server memory: peak RSS sampled %.0f MB, high-water mark %.0f MB\n", float64(peakRSS.Load())/1024, float64(hwm)/1024)
+
+	a, err = openApp(ctx, e, dir)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	after, err := a.Events.Count(ctx, eventstore.Filter{})
+	if err != nil {
+		return err
+	}
+	stored := after - before
+	fmt.Fprintf(e.stdout, "stored after shutdown: %d (acknowledged %d)\n", stored, acked.Load())
+	if stored != acked.Load() {
+		return fmt.Errorf("stored %d messages but %d were acknowledged", stored, acked.Load())
+	}
+	return nil
+}
+
+// benchBatch writes a batch of realistic e-commerce track calls (~450 bytes each).
+func benchBatch(b *bytes.Buffer, client, n, size int) {
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	b.WriteString(`{"batch":[`)
+	for i := range size {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		user := (client*7919 + n*size + i) % 100000
+		fmt.Fprintf(b, `{"type":"track","messageId":"bench-%d-%d-%d-%d","anonymousId":"anon-%d","userId":"user-%d","event":"Product Viewed",`+
+			`"properties":{"product_id":"SKU-%d","category":"Túi xách","price":1290000,"currency":"VND"},`+
+			`"context":{"page":{"path":"/san-pham/tui-%d","url":"https://maybouti.vn/san-pham/tui-%d"},"userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","locale":"vi-VN","sessionId":%d},`+
+			`"timestamp":"%s"}`, time.Now().UnixNano(), client, n, i, user, user, i, i, i, n, now)
+	}
+	b.WriteString(`],"sentAt":"` + now + `","context":{"library":{"name":"cjm-bench","version":"1"}}}`)
+}
+
+func waitHealthy(ctx context.Context, base string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("server did not become healthy")
+}
+
+func rssKB(pid int) int64 { return procStatus(pid, "VmRSS:") }
+func hwmKB(pid int) int64 { return procStatus(pid, "VmHWM:") }
+
+func procStatus(pid int, key string) int64 {
+	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

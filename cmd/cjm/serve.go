@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/cjmhq/cjm/app"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	f := newFlags("serve", e)
+	data := dataFlag(f, "cjm-data")
+	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	secure := f.Bool("secure-cookies", false, "mark session cookies Secure (when served behind https)")
+	rateLimit := f.Int("rate-limit", 0, "default messages per second per write key (0: 100000)")
+	noSync := f.Bool("no-sync", false, "do not fsync the event log (benchmarks on throwaway data only: acknowledged events can be lost)")
+	mem := f.String("memory-limit", "1GB", "DuckDB memory limit")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, app.Config{DataDir: *data, Logger: e.logger, SecureCookies: *secure, RateLimit: *rateLimit, NoSync: *noSync, MemoryLimit: *mem})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return serve(ctx, e, a, *addr, "")
+}
+
+// serve listens on addr and serves a until ctx ends. It prints the URL (and
+// the setup page when there is no user yet) once it listens.
+func serve(ctx context.Context, e *env, a *app.App, addr, extra string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "cjm is running at %s\n", url)
+	if n, err := a.Ops.UserCount(ctx); err == nil && n == 0 {
+		fmt.Fprintf(e.stdout, "No user yet: open %s/setup to create the owner account (or run `cjm user add`).\n", url)
+	}
+	if extra != "" {
+		fmt.Fprint(e.stdout, extra)
+	}
+	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop.")
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,291 @@
+// Package ingest is the one path every message takes into cjm, whatever sent
+// it (the HTTP collector, a file import, the demo): deduplicate on messageId,
+// append durably to the event log (the acknowledgement point), keep rejected
+// messages, and load the log into the event store in the background.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cjmhq/cjm/event"
+	"github.com/cjmhq/cjm/eventlog"
+	"github.com/cjmhq/cjm/eventstore"
+	"github.com/cjmhq/cjm/opstore"
+)
+
+// RejectStore keeps rejected messages (opstore.Store does).
+type RejectStore interface {
+	AddRejected(ctx context.Context, rs []opstore.Rejected) error
+}
+
+// Options configure a Pipeline.
+type Options struct {
+	Log     *eventlog.Log
+	Store   eventstore.Store
+	Rejects RejectStore
+	Logger  *slog.Logger
+	// LoadBatch is the most messages loaded into the store in one transaction (default 50,000).
+	LoadBatch int
+}
+
+// Pipeline ingests messages. It is safe for concurrent use.
+type Pipeline struct {
+	log     *eventlog.Log
+	store   eventstore.Store
+	rejects RejectStore
+	logger  *slog.Logger
+	batch   int
+
+	mu   sync.Mutex // guards seen
+	seen *keySet
+
+	loaded   atomic.Uint64
+	loadMu   sync.Mutex
+	loadCond *sync.Cond
+	loadErr  error
+
+	accepted, duplicates, rejected atomic.Uint64
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Result says what became of a submitted batch.
+type Result struct {
+	Accepted   int // newly stored
+	Duplicates int // already stored before (same messageId in the workspace)
+	// Rejected lists the messages that failed validation, by batch index.
+	Rejected []Rejection
+	// LastSeq is the log position of the last accepted message (0 if none).
+	LastSeq uint64
+}
+
+// Rejection is one rejected message of a batch.
+type Rejection struct {
+	Index int `json:"index"`
+	event.Error
+}
+
+// Open starts a pipeline: it rebuilds the dedup index from the store and the
+// log's unloaded tail, then starts the loader.
+func Open(ctx context.Context, o Options) (*Pipeline, error) {
+	if o.LoadBatch <= 0 {
+		o.LoadBatch = 50000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	p := &Pipeline{log: o.Log, store: o.Store, rejects: o.Rejects, logger: o.Logger, batch: o.LoadBatch, done: make(chan struct{})}
+	p.loadCond = sync.NewCond(&p.loadMu)
+	last, err := o.Store.LastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ls := o.Log.LastSeq(); last > ls {
+		return nil, fmt.Errorf("event store is ahead of the event log (store at %d, log at %d): the log was removed or replaced", last, ls)
+	}
+	n, err := o.Store.Count(ctx, eventstore.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	p.seen = newKeySet(int(n) + 1<<16)
+	if err := o.Store.DedupKeys(ctx, func(k uint64) { p.seen.add(k) }); err != nil {
+		return nil, err
+	}
+	var m event.Message
+	if _, err := o.Log.ReadFrom(last, 0, func(_ uint64, rec []byte) error {
+		if err := event.DecodeBinary(rec, &m); err != nil {
+			return err
+		}
+		p.seen.add(event.DedupKey(m.WorkspaceID, m.MessageID))
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read event log: %w", err)
+	}
+	p.loaded.Store(last)
+	lctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go p.load(lctx)
+	return p, nil
+}
+
+// Submit ingests messages that passed event.Normalize or event.Check and carry
+// their WorkspaceID and SourceID, and keeps the rejected ones. It returns once
+// the new messages are durable in the log; dedup is on (workspace, messageId),
+// also within the batch. rejected are stored as given (their Index is kept).
+func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []opstore.Rejected) (Result, error) {
+	var res Result
+	if len(rejected) > 0 {
+		if err := p.rejects.AddRejected(ctx, rejected); err != nil {
+			return res, fmt.Errorf("store rejected messages: %w", err)
+		}
+		p.rejected.Add(uint64(len(rejected)))
+	}
+	if len(msgs) == 0 {
+		return res, nil
+	}
+	keys := make([]uint64, 0, len(msgs))
+	recs := make([][]byte, 0, len(msgs))
+	buf := make([]byte, 0, 512*len(msgs))
+	p.mu.Lock()
+	for i := range msgs {
+		k := event.DedupKey(msgs[i].WorkspaceID, msgs[i].MessageID)
+		if !p.seen.add(k) {
+			res.Duplicates++
+			continue
+		}
+		keys = append(keys, k)
+		start := len(buf)
+		buf = event.AppendBinary(buf, &msgs[i])
+		recs = append(recs, buf[start:len(buf):len(buf)])
+	}
+	p.mu.Unlock()
+	p.duplicates.Add(uint64(res.Duplicates))
+	if len(recs) == 0 {
+		return res, nil
+	}
+	first, err := p.log.Append(ctx, recs)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			// Not written: forget the keys so a retry is not taken for a duplicate.
+			p.mu.Lock()
+			for _, k := range keys {
+				p.seen.remove(k)
+			}
+			p.mu.Unlock()
+		}
+		return res, fmt.Errorf("append to event log: %w", err)
+	}
+	res.Accepted = len(recs)
+	res.LastSeq = first + uint64(len(recs)) - 1
+	p.accepted.Add(uint64(res.Accepted))
+	return res, nil
+}
+
+// load tails the log into the store until ctx ends.
+func (p *Pipeline) load(ctx context.Context) {
+	defer close(p.done)
+	batch := make([]event.Message, 0, p.batch)
+	for {
+		loaded := p.loaded.Load()
+		if p.log.LastSeq() <= loaded {
+			if err := p.log.Wait(ctx, loaded); err != nil {
+				return
+			}
+		}
+		batch = batch[:0]
+		var decodeErr error
+		last, err := p.log.ReadFrom(loaded, p.batch, func(seq uint64, rec []byte) error {
+			batch = append(batch, event.Message{})
+			m := &batch[len(batch)-1]
+			if err := event.DecodeBinary(rec, m); err != nil {
+				decodeErr = fmt.Errorf("log record %d: %w", seq, err)
+				return decodeErr
+			}
+			m.Seq = seq
+			return nil
+		})
+		if err == nil {
+			err = p.store.Append(context.Background(), batch)
+		}
+		if err != nil {
+			p.logger.Error("loading events into the store", "err", err, "from_seq", loaded+1)
+			p.setLoadErr(err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		p.setLoaded(last)
+		if err := p.log.Release(last); err != nil {
+			p.logger.Warn("releasing loaded log segments", "err", err)
+		}
+	}
+}
+
+func (p *Pipeline) setLoaded(seq uint64) {
+	p.loadMu.Lock()
+	p.loaded.Store(seq)
+	p.loadErr = nil
+	p.loadMu.Unlock()
+	p.loadCond.Broadcast()
+}
+
+func (p *Pipeline) setLoadErr(err error) {
+	p.loadMu.Lock()
+	p.loadErr = err
+	p.loadMu.Unlock()
+	p.loadCond.Broadcast()
+}
+
+// WaitLoaded blocks until every message up to seq is in the event store.
+func (p *Pipeline) WaitLoaded(ctx context.Context, seq uint64) error {
+	stop := context.AfterFunc(ctx, func() {
+		p.loadMu.Lock()
+		p.loadCond.Broadcast()
+		p.loadMu.Unlock()
+	})
+	defer stop()
+	p.loadMu.Lock()
+	defer p.loadMu.Unlock()
+	for p.loaded.Load() < seq {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		select {
+		case <-p.done:
+			return errors.New("ingest: pipeline closed before loading finished")
+		default:
+		}
+		p.loadCond.Wait()
+	}
+	return nil
+}
+
+// Flush waits until everything acknowledged so far is in the event store.
+func (p *Pipeline) Flush(ctx context.Context) error {
+	return p.WaitLoaded(ctx, p.log.LastSeq())
+}
+
+// Stats are the pipeline's counters since it started.
+type Stats struct {
+	Accepted, Duplicates, Rejected uint64
+	LogSeq, LoadedSeq              uint64
+	DedupKeys                      int
+	LoadError                      string
+}
+
+// Stats returns the current counters.
+func (p *Pipeline) Stats() Stats {
+	s := Stats{Accepted: p.accepted.Load(), Duplicates: p.duplicates.Load(), Rejected: p.rejected.Load(),
+		LogSeq: p.log.LastSeq(), LoadedSeq: p.loaded.Load()}
+	p.mu.Lock()
+	s.DedupKeys = p.seen.len()
+	p.mu.Unlock()
+	p.loadMu.Lock()
+	if p.loadErr != nil {
+		s.LoadError = p.loadErr.Error()
+	}
+	p.loadMu.Unlock()
+	return s
+}
+
+// Close stops the loader after it has loaded what the log holds (bounded by
+// ctx). The log and the stores are closed by their owner.
+func (p *Pipeline) Close(ctx context.Context) error {
+	err := p.Flush(ctx)
+	p.cancel()
+	<-p.done
+	p.loadMu.Lock()
+	p.loadCond.Broadcast()
+	p.loadMu.Unlock()
+	return err
+}

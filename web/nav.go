@@ -1,0 +1,67 @@
+package web
+
+// navItem is one entry of the left navigation.
+type navItem struct {
+	Key    string // catalog key of the label
+	Href   string
+	Soon   bool // a section that is not available yet
+	Active bool
+}
+
+type navGroup struct {
+	Key   string // catalog key of the heading, "" for none
+	Items []navItem
+}
+
+// section is a part of the product still to come: a page says what it will
+// do, and that it is not available yet.
+type section struct {
+	Path     string
+	Key      string   // catalog key prefix: KEY.title, KEY.intro
+	Features []string // catalog keys of what it will do
+}
+
+var upcoming = []section{
+	{Path: "journeys", Key: "journeys", Features: []string{"journeys.f1", "journeys.f2", "journeys.f3", "journeys.f4"}},
+	{Path: "analytics", Key: "analytics", Features: []string{"analytics.f1", "analytics.f2", "analytics.f3", "analytics.f4"}},
+	{Path: "customers", Key: "customers", Features: []string{"customers.f1", "customers.f2", "customers.f3"}},
+	{Path: "automation", Key: "automation", Features: []string{"automation.f1", "automation.f2", "automation.f3"}},
+	{Path: "surveys", Key: "surveys", Features: []string{"surveys.f1", "surveys.f2", "surveys.f3"}},
+}
+
+// navigation returns the left navigation with the entry of section active.
+func navigation(active string) []navGroup {
+	groups := []navGroup{
+		{Items: []navItem{{Key: "nav.overview", Href: "/"}}},
+		{Key: "nav.group_data", Items: []navItem{
+			{Key: "nav.events", Href: "/events"},
+			{Key: "nav.sources", Href: "/sources"},
+			{Key: "nav.rejected", Href: "/rejected"},
+		}},
+		{Key: "nav.group_soon", Items: []navItem{
+			{Key: "nav.journeys", Href: "/journeys", Soon: true},
+			{Key: "nav.analytics", Href: "/analytics", Soon: true},
+			{Key: "nav.customers", Href: "/customers", Soon: true},
+			{Key: "nav.automation", Href: "/automation", Soon: true},
+			{Key: "nav.surveys", Href: "/surveys", Soon: true},
+		}},
+		{Key: "nav.group_settings", Items: []navItem{
+			{Key: "nav.users", Href: "/settings/users"},
+			{Key: "nav.apikeys", Href: "/settings/api-keys"},
+			{Key: "nav.workspace", Href: "/settings/workspace"},
+		}},
+	}
+	for g := range groups {
+		for i := range groups[g].Items {
+			groups[g].Items[i].Active = groups[g].Items[i].Key == active
+		}
+	}
+	return groups
+}
+
+func (s *server) upcomingPage(sec section) func(*req) error {
+	return func(q *req) error {
+		s.render(q, 200, "upcoming", q.page(sec.Key+".title", "nav."+sec.Path, sec))
+		return nil
+	}
+}

@@ -1,0 +1,237 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cjmhq/cjm/i18n"
+	"github.com/cjmhq/cjm/opstore"
+)
+
+// page is what every template gets.
+type page struct {
+	Lang      string
+	Title     string // a catalog key
+	TitleArgs []any
+	Section   string // the active navigation entry
+	Path      string // the request URI, to come back to after a switch
+	CSRF      string
+	Flash     string // a catalog key
+	Asset     func(string) string
+
+	User        opstore.User
+	Memberships []opstore.Member
+	Workspace   opstore.Workspace
+	Role        opstore.Role
+	Loc         *time.Location
+
+	Nav  []navGroup
+	Data any
+}
+
+// page starts the data of a page titled by the catalog key title.
+func (q *req) page(title, section string, data any) *page {
+	p := &page{
+		Lang: q.lang, Title: title, Section: section, Path: q.r.URL.RequestURI(), CSRF: q.csrf,
+		User: q.user, Memberships: q.memberships, Workspace: q.ws, Role: q.role, Loc: q.loc, Data: data,
+		Asset: func(name string) string { return "/static/" + name + "?v=" + q.s.assetVer },
+	}
+	if q.loggedIn() && q.r.Method == http.MethodGet {
+		p.Flash = q.takeFlash()
+	}
+	if q.ws.ID != "" {
+		p.Nav = navigation(section)
+	}
+	return p
+}
+
+// CanEdit reports whether the user may change sources and definitions.
+func (p *page) CanEdit() bool { return p.Role.Can(opstore.Editor) }
+
+// IsOwner reports whether the user may manage users, keys and the workspace.
+func (p *page) IsOwner() bool { return p.Role.Can(opstore.Owner) }
+
+// CanCreateWorkspace reports whether the user owns some workspace (or none
+// exists for them yet), and so may create another.
+func (p *page) CanCreateWorkspace() bool {
+	for _, m := range p.Memberships {
+		if m.Role == opstore.Owner {
+			return true
+		}
+	}
+	return false
+}
+
+// WorkspaceName returns the name of a workspace the user belongs to.
+func (p *page) WorkspaceName(id string) string {
+	if id == p.Workspace.ID {
+		return p.Workspace.Name
+	}
+	return id
+}
+
+// When formats t in the workspace's time zone, the way lang writes dates.
+func (p *page) When(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(p.Loc).Format(i18n.T(p.Lang, "fmt.datetime"))
+}
+
+// ISO is t in RFC 3339 in the workspace's time zone, for <time datetime>.
+func (p *page) ISO(t time.Time) string { return t.In(p.Loc).Format(time.RFC3339) }
+
+// Zone names the workspace's time zone with its offset now.
+func (p *page) Zone() string {
+	name, off := time.Now().In(p.Loc).Zone()
+	_ = name
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s (UTC%s%02d:%02d)", p.Loc.String(), sign, off/3600, off%3600/60)
+}
+
+// form is the entered values of a form and the errors found in them; errors
+// are catalog keys, shown next to their field.
+type form struct {
+	Values url.Values
+	Errs   map[string]string
+}
+
+func newForm(v url.Values) *form {
+	if v == nil {
+		v = url.Values{}
+	}
+	return &form{Values: v, Errs: map[string]string{}}
+}
+
+// Get returns the entered value of field name, trimmed.
+func (f *form) Get(name string) string { return strings.TrimSpace(f.Values.Get(name)) }
+
+// Err returns the error key of field name, or "".
+func (f *form) Err(name string) string { return f.Errs[name] }
+
+// Fail records an error for field name unless it has one already.
+func (f *form) Fail(name, key string) {
+	if _, ok := f.Errs[name]; !ok {
+		f.Errs[name] = key
+	}
+}
+
+// OK reports whether no error was found.
+func (f *form) OK() bool { return len(f.Errs) == 0 }
+
+// Is reports whether field name was entered as value (for <select> and radios).
+func (f *form) Is(name, value string) bool { return f.Get(name) == value }
+
+// parseTemplates parses, for each language, every page with the layout and
+// the shared partials.
+func (s *server) parseTemplates() (map[string]map[string]*template.Template, error) {
+	names, err := fs.Glob(files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]*template.Template{}
+	for _, lang := range i18n.Langs {
+		base := template.New("").Funcs(funcs(lang))
+		base, err := base.ParseFS(files, "templates/layout/*.html")
+		if err != nil {
+			return nil, err
+		}
+		out[lang] = map[string]*template.Template{}
+		for _, n := range names {
+			t, err := base.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if t, err = t.ParseFS(files, n); err != nil {
+				return nil, err
+			}
+			out[lang][strings.TrimSuffix(path.Base(n), ".html")] = t
+		}
+	}
+	return out, nil
+}
+
+// funcs are the template functions, bound to a language.
+func funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t": func(key string, args ...any) string { return i18n.T(lang, key, args...) },
+		"num": func(n any) string {
+			switch v := n.(type) {
+			case int:
+				return i18n.Number(lang, int64(v))
+			case int64:
+				return i18n.Number(lang, v)
+			case uint64:
+				return i18n.Number(lang, int64(v))
+			}
+			return fmt.Sprint(n)
+		},
+		"channel": func(c opstore.Channel) string { return i18n.T(lang, "channel."+string(c)) },
+		"role":    func(r opstore.Role) string { return i18n.T(lang, "role."+string(r)) },
+		"langName": func(l string) string { return i18n.T(lang, "lang."+l) },
+		"langs":    func() []string { return i18n.Langs },
+		"channels": func() []opstore.Channel { return opstore.Channels },
+		"roles":    func() []opstore.Role { return opstore.Roles },
+		"add":      func(a, b int) int { return a + b },
+		"f":        func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	}
+}
+
+// render writes page name with data p.
+func (s *server) render(q *req, status int, name string, p *page) {
+	t := s.pages[q.lang][name]
+	if t == nil {
+		s.log.Error("web: no such template", "name", name)
+		http.Error(q.w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.Error("web: rendering a page", "page", name, "err", err)
+		http.Error(q.w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	q.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	q.w.Header().Set("Cache-Control", "no-store")
+	q.w.WriteHeader(status)
+	_, _ = q.w.Write(buf.Bytes())
+}
+
+// partial renders one named template of page name (a fragment such as table rows).
+func (s *server) partial(q *req, name, tmpl string, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := s.pages[q.lang][name].ExecuteTemplate(&buf, tmpl, data); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// localPath returns p if it is a path on this site, else "/".
+func localPath(p string) string {
+	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}
+
+// withTitleArgs sets the arguments of the title's catalog text.
+func (p *page) withTitleArgs(args ...any) *page {
+	p.TitleArgs = args
+	return p
+}
+
+// TitleText is the translated title.
+func (p *page) TitleText() string { return i18n.T(p.Lang, p.Title, p.TitleArgs...) }
