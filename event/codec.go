@@ -7,7 +7,7 @@ import (
 )
 
 // The binary form of a message in the event log: a version byte, then each
-// field as a uvarint length and bytes, times as varint Unix nanoseconds.
+// field as a uvarint length and bytes, times as a presence byte and varint Unix nanoseconds.
 // It is several times cheaper than JSON to write and read.
 const codecVersion = 1
 
@@ -26,11 +26,12 @@ func AppendBinary(buf []byte, m *Message) []byte {
 		buf = append(buf, b...)
 	}
 	for _, t := range [...]time.Time{m.Timestamp, m.OriginalTimestamp, m.SentAt, m.ReceivedAt} {
-		var n int64
-		if !t.IsZero() {
-			n = t.UnixNano()
+		if t.IsZero() {
+			buf = append(buf, 0)
+			continue
 		}
-		buf = binary.AppendVarint(buf, n)
+		buf = append(buf, 1)
+		buf = binary.AppendVarint(buf, t.UnixNano())
 	}
 	return buf
 }
@@ -76,16 +77,21 @@ func DecodeBinary(b []byte, m *Message) error {
 		}
 	}
 	for _, p := range [...]*time.Time{&m.Timestamp, &m.OriginalTimestamp, &m.SentAt, &m.ReceivedAt} {
+		if len(b) == 0 || b[0] > 1 {
+			return errCodec
+		}
+		present := b[0] == 1
+		b = b[1:]
+		*p = time.Time{}
+		if !present {
+			continue
+		}
 		n, k := binary.Varint(b)
 		if k <= 0 {
 			return errCodec
 		}
 		b = b[k:]
-		if n == 0 {
-			*p = time.Time{}
-		} else {
-			*p = time.Unix(0, n).UTC()
-		}
+		*p = time.Unix(0, n).UTC()
 	}
 	if len(b) != 0 {
 		return errCodec

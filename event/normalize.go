@@ -248,8 +248,17 @@ func Check(m *Message) *Error {
 		return invalid("missing_timestamp", "timestamp", "the event time is unknown")
 	}
 	m.Timestamp = m.Timestamp.UTC()
-	if y := m.Timestamp.Year(); y < 1970 {
-		return invalid("invalid_timestamp", "timestamp", "timestamp %s is before 1970", m.Timestamp.Format(time.RFC3339))
+	for _, t := range []struct {
+		name string
+		v    *time.Time
+	}{{"timestamp", &m.Timestamp}, {"originalTimestamp", &m.OriginalTimestamp}, {"sentAt", &m.SentAt}, {"receivedAt", &m.ReceivedAt}} {
+		if t.v.IsZero() {
+			continue
+		}
+		*t.v = t.v.UTC()
+		if y := t.v.Year(); y < 1970 || y >= 2200 {
+			return invalid("invalid_timestamp", t.name, "%s %s is out of range (1970 to 2199)", t.name, t.v.Format(time.RFC3339))
+		}
 	}
 	if !m.ReceivedAt.IsZero() && m.Timestamp.After(m.ReceivedAt.Add(futureTolerance)) {
 		return invalid("invalid_timestamp", "timestamp", "timestamp %s is more than a day in the future", m.Timestamp.Format(time.RFC3339))

@@ -18,7 +18,8 @@
 // systems leave after a crash) does not read as a run of valid empty records.
 // Sequence numbers are implicit: the first seq of the segment plus the index
 // of the record in it. Open scans the last segment and truncates a torn or
-// corrupt tail.
+// corrupt tail. A LOCK file (flock) keeps a second process from opening the
+// same log.
 package eventlog
 
 import (

@@ -60,6 +60,7 @@ type eventsData struct {
 	Live    bool   // the newest page, updated as events arrive
 	After   uint64 // the highest Seq shown
 	Older   string // the URL of the next older page, "" at the end
+	Newest  string // the URL of the newest page
 	FeedURL string
 	Zone    string
 }
@@ -156,6 +157,7 @@ func (s *server) eventsPage(q *req) error {
 		}
 	}
 	d.FeedURL = "/events/feed?" + d.Filter.query()
+	d.Newest = "/events?" + d.Filter.query()
 	p := q.page("events.title", "nav.events", &d)
 	d.Zone = p.Zone()
 	s.render(q, http.StatusOK, "events", p)

@@ -29,6 +29,7 @@ type page struct {
 
 	User        opstore.User
 	Memberships []opstore.Member
+	Workspaces  []opstore.Workspace
 	Workspace   opstore.Workspace
 	Role        opstore.Role
 	Loc         *time.Location
@@ -41,7 +42,7 @@ type page struct {
 func (q *req) page(title, section string, data any) *page {
 	p := &page{
 		Lang: q.lang, Title: title, Section: section, Path: q.r.URL.RequestURI(), CSRF: q.csrf,
-		User: q.user, Memberships: q.memberships, Workspace: q.ws, Role: q.role, Loc: q.loc, Data: data,
+		User: q.user, Memberships: q.memberships, Workspaces: q.workspaces, Workspace: q.ws, Role: q.role, Loc: q.loc, Data: data,
 		Asset: func(name string) string { return "/static/" + name + "?v=" + q.s.assetVer },
 	}
 	if q.loggedIn() && q.r.Method == http.MethodGet {
@@ -70,14 +71,6 @@ func (p *page) CanCreateWorkspace() bool {
 	return false
 }
 
-// WorkspaceName returns the name of a workspace the user belongs to.
-func (p *page) WorkspaceName(id string) string {
-	if id == p.Workspace.ID {
-		return p.Workspace.Name
-	}
-	return id
-}
-
 // When formats t in the workspace's time zone, the way lang writes dates.
 func (p *page) When(t time.Time) string {
 	if t.IsZero() {
@@ -91,8 +84,7 @@ func (p *page) ISO(t time.Time) string { return t.In(p.Loc).Format(time.RFC3339)
 
 // Zone names the workspace's time zone with its offset now.
 func (p *page) Zone() string {
-	name, off := time.Now().In(p.Loc).Zone()
-	_ = name
+	_, off := time.Now().In(p.Loc).Zone()
 	sign := "+"
 	if off < 0 {
 		sign, off = "-", -off
@@ -132,6 +124,9 @@ func (f *form) OK() bool { return len(f.Errs) == 0 }
 
 // Is reports whether field name was entered as value (for <select> and radios).
 func (f *form) Is(name, value string) bool { return f.Get(name) == value }
+
+// fieldErr is the error of one field, for the "ferr" template.
+type fieldErr struct{ Field, Msg string }
 
 // parseTemplates parses, for each language, every page with the layout and
 // the shared partials.
@@ -184,6 +179,29 @@ func funcs(lang string) template.FuncMap {
 		"channels": func() []opstore.Channel { return opstore.Channels },
 		"roles":    func() []opstore.Role { return opstore.Roles },
 		"add":      func(a, b int) int { return a + b },
+		"invalid": func(f *form, field string, hints ...string) template.HTMLAttr {
+			ids := hints
+			attr := ""
+			if f.Err(field) != "" {
+				ids = append(ids, field+"-err")
+				attr = `aria-invalid="true" `
+			}
+			if len(ids) == 0 {
+				return ""
+			}
+			return template.HTMLAttr(attr + `aria-describedby="` + template.HTMLEscapeString(strings.Join(ids, " ")) + `"`)
+		},
+		"zones":      func() []string { return zones },
+		"currencies": func() []string { return currencies },
+		"sub":        func(a, b float64) float64 { return a - b },
+		"upper":    strings.ToUpper,
+		"ferr": func(f *form, field string) fieldErr { return fieldErr{Field: field, Msg: f.Err(field)} },
+		"initial": func(name string) string {
+			for _, r := range strings.TrimSpace(name) {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
 		"f":        func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	}
 }

@@ -192,7 +192,8 @@ type req struct {
 	sess        opstore.Session
 	user        opstore.User
 	memberships []opstore.Member
-	ws          opstore.Workspace // zero when the user has no workspace
+	workspaces  []opstore.Workspace // the workspaces of memberships, in that order
+	ws          opstore.Workspace   // zero when the user has no workspace
 	role        opstore.Role
 	loc         *time.Location
 
@@ -324,9 +325,22 @@ func (s *server) loadSession(q *req) error {
 	if cur == nil {
 		return nil
 	}
-	ws, err := s.ops.Workspace(q.ctx, cur.WorkspaceID)
+	all, err := s.ops.Workspaces(q.ctx)
 	if err != nil {
 		return err
+	}
+	byID := make(map[string]opstore.Workspace, len(all))
+	for _, w := range all {
+		byID[w.ID] = w
+	}
+	for _, m := range ms {
+		if w, ok := byID[m.WorkspaceID]; ok {
+			q.workspaces = append(q.workspaces, w)
+		}
+	}
+	ws, ok := byID[cur.WorkspaceID]
+	if !ok {
+		return fmt.Errorf("workspace %s of a membership: %w", cur.WorkspaceID, opstore.ErrNotFound)
 	}
 	q.ws, q.role = ws, cur.Role
 	if loc, err := time.LoadLocation(ws.TimeZone); err == nil {

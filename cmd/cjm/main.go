@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // workspace time zones work where the system has no zoneinfo
 )
 
 func main() {
