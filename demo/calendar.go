@@ -29,7 +29,7 @@ type calendar struct {
 
 	// Cumulative day weights for browsing, store visits and calls, and
 	// cumulative hour-of-day weights (local time).
-	browse, store, calls []float64
+	browse, store, calls   []float64
 	hBrowse, hStore, hCall [24]float64
 
 	wall             int64 // login wall from this instant on

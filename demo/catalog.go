@@ -151,7 +151,7 @@ func init() {
 			variants = append(variants, v)
 		}
 	}
-	for i := range personas {
+	for i := range Personas {
 		productCDF[i] = personaProductCDF(i)
 	}
 	for i := range familyNames {

@@ -35,6 +35,7 @@ type generator struct {
 
 	c     customer
 	v     visit
+	camps [campCart + 1]campaign
 	heap  []episode
 	epSeq int32
 
@@ -54,6 +55,14 @@ func newGenerator(o Options, emit func(string, []event.Message) error) *generato
 	g.r = rand.New(&g.pcg)
 	g.idPrefix = strconv.AppendInt([]byte("demo-"), o.Seed, 10)
 	g.idPrefix = append(g.idPrefix, '-')
+	g.camps = [...]campaign{
+		campNewsletter: {"newsletter", "email", "ban-tin-dinh-ky", landCategory},
+		campSaleEmail:  {"email", "email", g.cal.saleName, landSale},
+		campSaleSMS:    {"sms", "sms", g.cal.saleName, landSale},
+		campSaleZNS:    {"zalo", "zns", g.cal.saleName, landSale},
+		campSaleAd:     {"facebook", "cpc", g.cal.saleName, landSale},
+		campCart:       {"email", "email", "cart-reminder", landCart},
+	}
 	for s := range g.bufs {
 		g.bufs[s] = make([]event.Message, 0, batchSize)
 	}
@@ -281,8 +290,8 @@ func (g *generator) uuid() string {
 	const hex = "0123456789abcdef"
 	var b [36]byte
 	hi, lo := g.r.Uint64(), g.r.Uint64()
-	hi = hi&^(0xf<<12) | 4<<12            // version 4
-	lo = lo&^(0x3<<62) | 0x2<<62          // variant 10
+	hi = hi&^(0xf<<12) | 4<<12   // version 4
+	lo = lo&^(0x3<<62) | 0x2<<62 // variant 10
 	x := [2]uint64{hi, lo}
 	j := 0
 	for i := 0; i < 32; i++ {
@@ -392,9 +401,9 @@ var personaShares = []float64{0.40, 0.30, 0.15, 0.15}
 // rate of episodes per 30 active days.
 type habits struct {
 	web, mobileWeb, app, market, marketOnly, store, fb, zalo, emailOpt, smsOpt float64
-	existing                                                                 float64
-	lifeDays                                                                 float64
-	webRate, appRate, marketRate, storeRate, callRate, fbRate, zaloRate     float64
+	existing                                                                   float64
+	lifeDays                                                                   float64
+	webRate, appRate, marketRate, storeRate, callRate, fbRate, zaloRate        float64
 }
 
 var personaHabits = [4]habits{
@@ -467,13 +476,9 @@ func (g *generator) profile(c *customer) {
 		age = 26 + r.IntN(17)
 	}
 	year := time.UnixMilli(g.cal.end).In(ict).Year() - age
-	var bb []byte
-	bb = strconv.AppendInt(bb, int64(year), 10)
-	bb = append(bb, '-', byte('0'+(1+r.IntN(12))/10), 0, '-', 0, 0)
-	m := 1 + r.IntN(12)
-	d := 1 + r.IntN(28)
-	bb[5], bb[6] = byte('0'+m/10), byte('0'+m%10)
-	bb[8], bb[9] = byte('0'+d/10), byte('0'+d%10)
+	m, d := 1+r.IntN(12), 1+r.IntN(28)
+	bb := strconv.AppendInt(make([]byte, 0, 10), int64(year), 10)
+	bb = append(bb, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 	c.birth = string(bb)
 
 	if c.persona == personaLoyal && r.Float64() < 0.9 {
@@ -502,10 +507,10 @@ func (g *generator) profile(c *customer) {
 	case 2:
 		c.email = c.given.ascii + c.middle.ascii + "_" + n
 	default:
-		c.email = c.given.ascii + strconv.Itoa(year%100) + "x" + n
+		c.email = c.given.ascii + strconv.Itoa(year%100) + "." + n
 	}
 	c.email += "@" + g.pick(emailDomains)
-	c.uid = "kh" + strconv.Itoa(10000000+c.idx)[1:]
+	c.uid = "kh" + strconv.Itoa(10000000 + c.idx)[1:]
 	if c.idx >= 10000000 {
 		c.uid = "kh" + strconv.Itoa(c.idx)
 	}
@@ -565,14 +570,13 @@ func (g *generator) profile(c *customer) {
 		c.registered = true
 		c.createdAt = g.cal.start - g.between(30*day, 900*day)
 		if c.store {
-			c.loyalty = g.loyaltyCard(c)
+			c.loyalty = loyaltyCard(c.idx)
 		}
 	}
 }
 
-func (g *generator) loyaltyCard(c *customer) string {
-	return "MAY" + strconv.Itoa(20000000+c.idx*7%10000000+c.idx/10000000*10000000)
-}
+// loyaltyCard is the loyalty card number of customer idx.
+func loyaltyCard(idx int) string { return "MAY" + strconv.Itoa(10000000+idx) }
 
 func pickIdx(r *rand.Rand, w []float64) int {
 	u := r.Float64()
@@ -677,7 +681,7 @@ func (g *generator) run(c *customer, e episode) {
 	case epStore:
 		g.storeVisit(c, e.t)
 	case epCall:
-		g.call(c, e.t, "", int(e.arg))
+		g.call(c, e.t, e.camp, int(e.arg))
 	case epFacebook:
 		g.facebook(c, e.t)
 	case epZaloFollow:

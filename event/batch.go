@@ -38,7 +38,7 @@ func DecodeBatch(body []byte) (Batch, *Error) {
 	if len(b.Messages) > MaxBatchMessages {
 		return b, invalid("batch_too_large", "batch", "batch has %d messages, the limit is %d", len(b.Messages), MaxBatchMessages)
 	}
-	ctx, e := object("context", w.Context)
+	ctx, e := object("context", w.Context, false)
 	if e != nil {
 		return b, e
 	}

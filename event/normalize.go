@@ -55,24 +55,69 @@ type Defaults struct {
 	ReceivedAt time.Time
 }
 
-// wire is a message as senders write it. Identifiers are raw because some
-// clients send numbers.
+// wire is a message as senders write it: raw JSON values, because some
+// clients send identifiers as numbers.
 type wire struct {
-	Type              string          `json:"type"`
-	MessageID         json.RawMessage `json:"messageId"`
-	UserID            json.RawMessage `json:"userId"`
-	AnonymousID       json.RawMessage `json:"anonymousId"`
-	Event             json.RawMessage `json:"event"`
-	Name              json.RawMessage `json:"name"`
-	GroupID           json.RawMessage `json:"groupId"`
-	PreviousID        json.RawMessage `json:"previousId"`
-	Properties        json.RawMessage `json:"properties"`
-	Traits            json.RawMessage `json:"traits"`
-	Context           json.RawMessage `json:"context"`
-	Integrations      json.RawMessage `json:"integrations"`
-	Timestamp         json.RawMessage `json:"timestamp"`
-	OriginalTimestamp json.RawMessage `json:"originalTimestamp"`
-	SentAt            json.RawMessage `json:"sentAt"`
+	Type, MessageID, UserID, AnonymousID, Event, Name, GroupID, PreviousID json.RawMessage
+	Properties, Traits, Context, Integrations                              json.RawMessage
+	Timestamp, OriginalTimestamp, SentAt                                   json.RawMessage
+	// compact notes which object values need no compaction.
+	compact map[string]bool
+}
+
+// decodeWire reads the members of a message in one pass (see scan.go).
+func decodeWire(raw []byte, w *wire) error {
+	return topObject(raw, func(m member) error {
+		key := string(m.key)
+		if m.escaped {
+			if err := json.Unmarshal(append(append([]byte{'"'}, m.key...), '"'), &key); err != nil {
+				return err
+			}
+		}
+		var dst *json.RawMessage
+		switch key {
+		case "type":
+			dst = &w.Type
+		case "messageId":
+			dst = &w.MessageID
+		case "userId":
+			dst = &w.UserID
+		case "anonymousId":
+			dst = &w.AnonymousID
+		case "event":
+			dst = &w.Event
+		case "name":
+			dst = &w.Name
+		case "groupId":
+			dst = &w.GroupID
+		case "previousId":
+			dst = &w.PreviousID
+		case "properties":
+			dst = &w.Properties
+		case "traits":
+			dst = &w.Traits
+		case "context":
+			dst = &w.Context
+		case "integrations":
+			dst = &w.Integrations
+		case "timestamp":
+			dst = &w.Timestamp
+		case "originalTimestamp":
+			dst = &w.OriginalTimestamp
+		case "sentAt":
+			dst = &w.SentAt
+		default:
+			return nil
+		}
+		*dst = m.val
+		if !m.compact {
+			if w.compact == nil {
+				w.compact = map[string]bool{}
+			}
+			w.compact[key] = false
+		}
+		return nil
+	})
 }
 
 // Normalize decodes one Segment-spec message, applies the request defaults and
@@ -83,7 +128,7 @@ func Normalize(raw []byte, d Defaults) (Message, *Error) {
 		return m, invalid("message_too_large", "", "message is %d bytes, the limit is %d", len(raw), MaxMessageBytes)
 	}
 	var w wire
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if err := decodeWire(raw, &w); err != nil {
 		return m, invalid("invalid_json", "", "message is not a JSON object: %s", jsonErr(err))
 	}
 	var e *Error
@@ -97,7 +142,7 @@ func Normalize(raw []byte, d Defaults) (Message, *Error) {
 		}
 		return s
 	}
-	m.Type = Type(strings.ToLower(strings.TrimSpace(w.Type)))
+	m.Type = Type(strings.ToLower(strings.TrimSpace(str("type", w.Type))))
 	if m.Type == "" {
 		m.Type = d.Type
 	}
@@ -121,7 +166,7 @@ func Normalize(raw []byte, d Defaults) (Message, *Error) {
 		{"context", w.Context, &m.Context},
 		{"integrations", w.Integrations, &m.Integrations},
 	} {
-		obj, err := object(o.field, o.src)
+		obj, err := object(o.field, o.src, w.compact == nil || w.compact[o.field])
 		if err != nil {
 			return m, err
 		}
@@ -155,7 +200,7 @@ func Normalize(raw []byte, d Defaults) (Message, *Error) {
 	}
 	m.ReceivedAt = d.ReceivedAt
 	m.Timestamp = correctSkew(ts, m.OriginalTimestamp, m.SentAt, m.ReceivedAt)
-	if err := Check(&m); err != nil {
+	if err := check(&m, true); err != nil {
 		return m, err
 	}
 	return m, nil
@@ -184,7 +229,11 @@ func correctSkew(timestamp, original, sentAt, receivedAt time.Time) time.Time {
 // the fields its type needs are there, names and ids are trimmed and not too
 // long, JSON objects are objects, and it has a messageId (derived from its
 // content when the sender gave none, so re-sending the same content dedups).
-func Check(m *Message) *Error {
+func Check(m *Message) *Error { return check(m, false) }
+
+// check is Check; objectsValid says the JSON objects were already validated
+// (by the scanner in Normalize).
+func check(m *Message, objectsValid bool) *Error {
 	m.Type = Type(strings.ToLower(strings.TrimSpace(string(m.Type))))
 	if m.Type == "" {
 		return invalid("missing_type", "type", "type is required (track, identify, page, screen, group or alias)")
@@ -240,8 +289,13 @@ func Check(m *Message) *Error {
 		name string
 		v    json.RawMessage
 	}{{"properties", m.Properties}, {"traits", m.Traits}, {"context", m.Context}, {"integrations", m.Integrations}} {
-		if len(o.v) > 0 && !isObject(o.v) {
-			return invalid("invalid_object", o.name, "%s must be a JSON object", o.name)
+		if len(o.v) > 0 && !objectsValid {
+			if !isObject(o.v) {
+				return invalid("invalid_object", o.name, "%s must be a JSON object", o.name)
+			}
+			if !utf8.Valid(o.v) {
+				return invalid("invalid_string", o.name, "%s contains text that is not valid UTF-8", o.name)
+			}
 		}
 	}
 	if m.Timestamp.IsZero() {
@@ -303,8 +357,8 @@ func idString(field string, v json.RawMessage) (string, *Error) {
 	}
 	switch v[0] {
 	case '"':
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
+		s, ok := unquote(v)
+		if !ok {
 			return "", invalid("invalid_string", field, "%s is not a valid string", field)
 		}
 		return s, nil
@@ -314,14 +368,36 @@ func idString(field string, v json.RawMessage) (string, *Error) {
 	return "", invalid("invalid_string", field, "%s must be a string", field)
 }
 
-// object checks an optional JSON object and returns it compacted (nil when absent or null).
-func object(field string, v json.RawMessage) (json.RawMessage, *Error) {
+// unquote decodes a JSON string literal that the scanner already validated.
+func unquote(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// object checks an optional JSON object and returns it compacted (nil when
+// absent, null or empty). compact says the scanner saw no whitespace in it.
+func object(field string, v json.RawMessage, compact bool) (json.RawMessage, *Error) {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 || string(v) == "null" {
 		return nil, nil
 	}
 	if v[0] != '{' {
 		return nil, invalid("invalid_object", field, "%s must be a JSON object", field)
+	}
+	if compact {
+		if len(v) == 2 {
+			return nil, nil
+		}
+		return append(json.RawMessage(nil), v...), nil
 	}
 	var b bytes.Buffer
 	b.Grow(len(v))
@@ -394,8 +470,8 @@ func parseTimeField(field string, v json.RawMessage) (time.Time, *Error) {
 		}
 		return time.UnixMilli(ms).UTC(), nil
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, ok := unquote(v)
+	if !ok {
 		return time.Time{}, invalid("invalid_timestamp", field, "%s is not a valid string", field)
 	}
 	t, err := ParseTime(s)

@@ -1,10 +1,12 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var recv = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -206,6 +208,15 @@ func FuzzNormalize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Normalize(raw, Defaults{ReceivedAt: recv, Context: json.RawMessage(`{"library":{"name":"fuzz"}}`)})
+		// The one-pass scanner agrees with encoding/json on what is JSON
+		// (it is stricter only on invalid UTF-8 and absurd nesting).
+		stdValid := json.Valid(raw) && utf8.Valid(raw) && bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) && bytes.Count(raw, []byte("{"))+bytes.Count(raw, []byte("[")) < maxDepth
+		if err != nil && err.Code == "invalid_json" && stdValid {
+			t.Fatalf("valid JSON rejected: %v", err)
+		}
+		if err == nil && !json.Valid(raw) {
+			t.Fatalf("invalid JSON accepted")
+		}
 		if err != nil {
 			if err.Code == "" || err.Reason == "" {
 				t.Fatalf("error without code or reason: %+v", err)
@@ -219,8 +230,8 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatal("track without event accepted")
 		}
 		for _, o := range []json.RawMessage{m.Properties, m.Traits, m.Context, m.Integrations} {
-			if len(o) > 0 && !isObject(o) {
-				t.Fatalf("non-object stored: %s", o)
+			if len(o) > 0 && (!isObject(o) || !utf8.Valid(o)) {
+				t.Fatalf("non-object or invalid UTF-8 stored: %q", o)
 			}
 		}
 		var back Message

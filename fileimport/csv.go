@@ -218,13 +218,11 @@ func (p *csvParser) message(line []byte, recv time.Time) (event.Message, *event.
 		}
 	}
 	if m.Type == "" {
-		switch {
-		case p.hasEvent && m.Event != "":
-			m.Type = event.Track
-		case p.traits:
+		// An event column makes every row a track call (a row with an empty
+		// event is then an error); traits alone make identify calls.
+		m.Type = event.Track
+		if !p.hasEvent && p.traits {
 			m.Type = event.Identify
-		default:
-			m.Type = event.Track
 		}
 	}
 	if m.Timestamp.IsZero() {

@@ -1,0 +1,305 @@
+package event
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// A one-pass JSON reader for the top level of a message: it validates the
+// whole document (syntax, string escapes, UTF-8, nesting depth) and hands back
+// each top-level member as a raw slice, noting whether the slice is already
+// compact. It exists because decoding messages with encoding/json takes three
+// passes and is the collector's and the importer's main cost.
+
+const maxDepth = 64
+
+type member struct {
+	key     []byte // raw key bytes without quotes (escapes not decoded)
+	escaped bool   // key contains escapes
+	val     []byte // raw value
+	compact bool   // val has no insignificant whitespace
+}
+
+type scanner struct {
+	b     []byte
+	i     int
+	space bool // whitespace was skipped inside the current top-level value
+}
+
+type syntaxError struct {
+	msg string
+	off int
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("%s (at byte %d)", e.msg, e.off) }
+
+func (s *scanner) fail(format string, args ...any) error {
+	return &syntaxError{msg: fmt.Sprintf(format, args...), off: s.i}
+}
+
+// skip skips whitespace; inside reports whether it counts as non-compact.
+func (s *scanner) skip(inside bool) {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+			if inside {
+				s.space = true
+			}
+		default:
+			return
+		}
+	}
+}
+
+// topObject reads a JSON object and calls fn for each member.
+func topObject(b []byte, fn func(m member) error) error {
+	s := &scanner{b: b}
+	s.skip(false)
+	if s.i >= len(b) || b[s.i] != '{' {
+		return s.fail("expected a JSON object")
+	}
+	s.i++
+	s.skip(false)
+	if s.i < len(b) && b[s.i] == '}' {
+		s.i++
+		return s.end()
+	}
+	for {
+		s.skip(false)
+		if s.i >= len(b) || b[s.i] != '"' {
+			return s.fail("expected a member name")
+		}
+		ks := s.i
+		esc, err := s.str()
+		if err != nil {
+			return err
+		}
+		key := b[ks+1 : s.i-1]
+		s.skip(false)
+		if s.i >= len(b) || b[s.i] != ':' {
+			return s.fail("expected ':' after member name")
+		}
+		s.i++
+		s.skip(false)
+		s.space = false
+		vs := s.i
+		if err := s.value(1); err != nil {
+			return err
+		}
+		if err := fn(member{key: key, escaped: esc, val: b[vs:s.i], compact: !s.space}); err != nil {
+			return err
+		}
+		s.skip(false)
+		if s.i >= len(b) {
+			return s.fail("unexpected end of JSON")
+		}
+		switch b[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return s.end()
+		default:
+			return s.fail("expected ',' or '}'")
+		}
+	}
+}
+
+func (s *scanner) end() error {
+	s.skip(false)
+	if s.i != len(s.b) {
+		return s.fail("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func (s *scanner) value(depth int) error {
+	if depth > maxDepth {
+		return s.fail("JSON nested deeper than %d levels", maxDepth)
+	}
+	if s.i >= len(s.b) {
+		return s.fail("unexpected end of JSON")
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		_, err := s.str()
+		return err
+	case c == '{':
+		s.i++
+		s.skip(true)
+		if s.i < len(s.b) && s.b[s.i] == '}' {
+			s.i++
+			return nil
+		}
+		for {
+			s.skip(true)
+			if s.i >= len(s.b) || s.b[s.i] != '"' {
+				return s.fail("expected a member name")
+			}
+			if _, err := s.str(); err != nil {
+				return err
+			}
+			s.skip(true)
+			if s.i >= len(s.b) || s.b[s.i] != ':' {
+				return s.fail("expected ':' after member name")
+			}
+			s.i++
+			s.skip(true)
+			if err := s.value(depth + 1); err != nil {
+				return err
+			}
+			s.skip(true)
+			if s.i >= len(s.b) {
+				return s.fail("unexpected end of JSON")
+			}
+			if s.b[s.i] == '}' {
+				s.i++
+				return nil
+			}
+			if s.b[s.i] != ',' {
+				return s.fail("expected ',' or '}'")
+			}
+			s.i++
+		}
+	case c == '[':
+		s.i++
+		s.skip(true)
+		if s.i < len(s.b) && s.b[s.i] == ']' {
+			s.i++
+			return nil
+		}
+		for {
+			s.skip(true)
+			if err := s.value(depth + 1); err != nil {
+				return err
+			}
+			s.skip(true)
+			if s.i >= len(s.b) {
+				return s.fail("unexpected end of JSON")
+			}
+			if s.b[s.i] == ']' {
+				s.i++
+				return nil
+			}
+			if s.b[s.i] != ',' {
+				return s.fail("expected ',' or ']'")
+			}
+			s.i++
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	}
+	return s.fail("unexpected character %q", s.b[s.i])
+}
+
+func (s *scanner) literal(lit string) error {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return s.fail("invalid literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+func (s *scanner) number() error {
+	b, i := s.b, s.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		st := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - st
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		s.i = i
+		return s.fail("invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			s.i = i
+			return s.fail("invalid number")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			s.i = i
+			return s.fail("invalid number")
+		}
+	}
+	s.i = i
+	return nil
+}
+
+// str reads a string starting at the opening quote and reports whether it had escapes.
+func (s *scanner) str() (escaped bool, err error) {
+	b := s.b
+	i := s.i + 1
+	for {
+		// Fast path over plain ASCII.
+		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' && b[i] < utf8.RuneSelf {
+			i++
+		}
+		if i >= len(b) {
+			s.i = i
+			return escaped, s.fail("unterminated string")
+		}
+		switch c := b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(b) {
+				s.i = i
+				return escaped, s.fail("unterminated string")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					s.i = i
+					return escaped, s.fail("invalid \\u escape")
+				}
+				i += 6
+			default:
+				s.i = i
+				return escaped, s.fail("invalid escape \\%c", b[i+1])
+			}
+		case c < 0x20:
+			s.i = i
+			return escaped, s.fail("control character in string")
+		default:
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n <= 1 {
+				s.i = i
+				return escaped, s.fail("invalid UTF-8 in string")
+			}
+			i += n
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+var errNotString = errors.New("not a string")
