@@ -35,7 +35,7 @@ type Config struct {
 	NoSync bool
 	// RateLimit is the default messages/s per write key (0: collector default).
 	RateLimit int
-	// MemoryLimit caps DuckDB's memory (default "1GB").
+	// MemoryLimit caps DuckDB's memory (default "256MB").
 	MemoryLimit string
 	// SecureCookies marks session cookies Secure (serve behind https).
 	SecureCookies bool

@@ -143,7 +143,13 @@ type response struct {
 	Accepted   int                `json:"accepted"`
 	Duplicates int                `json:"duplicates"`
 	Rejected   []ingest.Rejection `json:"rejected,omitempty"`
-	Error      *apiError          `json:"error,omitempty"`
+}
+
+// errorResponse is the error body; for a batch whose every message was
+// invalid it also lists them.
+type errorResponse struct {
+	Error    *apiError          `json:"error"`
+	Rejected []ingest.Rejection `json:"rejected,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -156,7 +162,7 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request) {
 	cors(w, r)
 	typ, ok := endpoints[r.PathValue("kind")]
 	if !ok {
-		writeJSON(w, http.StatusNotFound, response{Error: fail(404, "not_found", "unknown endpoint %s", r.URL.Path)})
+		writeJSON(w, http.StatusNotFound, errorResponse{Error: fail(404, "not_found", "unknown endpoint %s", r.URL.Path)})
 		return
 	}
 	res, err := c.handle(r, typ, r.PathValue("kind"))
@@ -169,7 +175,7 @@ func (c *Collector) serve(w http.ResponseWriter, r *http.Request) {
 		if ae.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 		}
-		writeJSON(w, ae.status, response{Error: ae, Rejected: res.Rejected})
+		writeJSON(w, ae.status, errorResponse{Error: ae, Rejected: res.Rejected})
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -211,9 +217,6 @@ func (c *Collector) handle(r *http.Request, typ event.Type, kind string) (respon
 		}
 		raws, d.Context, d.SentAt = b.Messages, b.Context, b.SentAt
 	} else {
-		if !json.Valid(body) {
-			return res, fail(http.StatusBadRequest, "invalid_json", "request body is not valid JSON")
-		}
 		raws = []json.RawMessage{body}
 	}
 	if n := len(raws); n > 0 {

@@ -119,11 +119,11 @@ func newCalendar(o Options) *calendar {
 	c.saleTo = c.saleFrom + 3*day
 	c.blasts = [3]int64{c.saleFrom - 5*hour, c.saleFrom + 8*hour, c.saleFrom + 2*day + 11*hour}
 
-	// Newsletters: every three weeks, Thursday 10:00.
+	// Newsletters: every five weeks, Thursday 10:00.
 	n := localMidnight(c.start + 3*day)
 	wd = int(time.UnixMilli(n).In(ict).Weekday())
 	n += int64((11-wd)%7)*day + 10*hour
-	for ; n < c.end; n += 21 * day {
+	for ; n < c.end; n += 35 * day {
 		c.newsletters = append(c.newsletters, n)
 	}
 	return c

@@ -124,7 +124,7 @@ func (g *generator) pickBasket(c *customer, b *basket) {
 	if g.chance(0.18) {
 		b.n++
 	}
-	if c.orders > 0 && g.chance(0.34) {
+	if c.orders > 0 && g.chance(0.42) {
 		b.n++
 	}
 	for i := range b.n {
@@ -151,7 +151,7 @@ func (g *generator) visit(c *customer, t int64, app bool, camp uint8, cart int) 
 		case c.webDev2 != nil && g.chance(0.3):
 			v.dev, v.anon = c.webDev2, c.webAnon2
 		case c.registered && c.webLogged:
-			if g.chance(0.55) {
+			if g.chance(0.4) {
 				v.uid = c.uid
 			} else {
 				c.webLogged = false // the session cookie expired
@@ -194,16 +194,16 @@ func (g *generator) visit(c *customer, t int64, app bool, camp uint8, cart int) 
 
 	var b basket
 	g.pickBasket(c, &b)
-	pBuy := 0.2
+	pBuy := 0.42
 	if c.orders > 0 {
-		pBuy = 0.3
+		pBuy = 0.56
 	}
 	if v.sale {
 		pBuy += 0.2
 	}
 	buying := g.chance(pBuy)
 	lists := 1
-	for lists < 3 && g.chance(0.3) {
+	for lists < 3 && g.chance(0.25) {
 		lists++
 	}
 	if buying {
@@ -239,7 +239,7 @@ func (g *generator) visit(c *customer, t int64, app bool, camp uint8, cart int) 
 			g.productAdded(v, &got, b.lines[i])
 			continue
 		}
-		for g.chance(0.35) {
+		for g.chance(0.25) {
 			if !g.productView(v, g.pickVariant(c)) {
 				return
 			}
@@ -489,15 +489,15 @@ func (g *generator) recordOrder(c *customer, id string, src uint8, t int64, b *b
 	cal := g.cal
 	c.orders++
 	online := src == srcWeb || src == srcApp
-	delayed := online && t >= cal.hotFrom-6*day && t < cal.hotTo-2*day
+	delayed := online && t >= cal.hotFrom-8*day && t < cal.hotTo-2*day
 	c.ordersLog = append(c.ordersLog, orderRec{id: id, src: src, t: t, first: b.lines[0].v, delayed: delayed})
 	k := int32(len(c.ordersLog) - 1)
-	if online && c.registered {
+	if online && c.registered && g.chance(0.7) {
 		g.zns(c, t+g.between(1*minute, 3*minute), "order_confirmation", "Xác nhận đơn hàng", "", "", id, 0, campNone)
 	}
 	if src != srcPOS {
 		switch {
-		case delayed && g.chance(0.6):
+		case delayed && g.chance(0.8):
 			tc := max(t+36*hour, cal.hotFrom) + g.between(0, 2*day)
 			if tc >= cal.hotTo {
 				tc = cal.hotTo - g.between(2*hour, 24*hour)
@@ -529,7 +529,7 @@ func (g *generator) recordOrder(c *customer, id string, src uint8, t int64, b *b
 			kind = epApp
 		}
 		g.schedule(t+back, kind, campNone, 0)
-	case src >= srcShopee && src <= srcTiki && g.chance(0.25):
+	case src >= srcShopee && src <= srcTiki && g.chance(0.2):
 		g.schedule(t+back, epMarket, campNone, 0)
 	}
 }
@@ -950,7 +950,7 @@ func (g *generator) blast(c *customer, t int64, i int) {
 			g.schedule(t+g.between(1*minute, 4*hour), epClickVisit, campSaleSMS, -1)
 		}
 	}
-	if g.chance(0.75) { // has Zalo on that phone
+	if g.chance(0.6) { // has Zalo on that phone
 		g.zns(c, t+g.between(0, 20*minute), "promotion_"+cal.saleName, "Khuyến mãi "+cal.saleLabel, cal.saleName, link, "", 0.12*lapsed, campSaleZNS)
 	}
 }

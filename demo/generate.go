@@ -29,7 +29,8 @@ type generator struct {
 	p, x, t jsonw // properties, context and traits of the message being built
 	arena   []byte
 
-	pend []pending // the current customer's messages
+	pend []event.Message // the current customer's messages
+	keys []sortKey       // their times and sources, to sort them
 	bufs [nSources][]event.Message
 	by   [nSources]int
 
@@ -42,12 +43,11 @@ type generator struct {
 	stats Stats
 }
 
-// pending is a message of the current customer, before its ID is known.
-type pending struct {
+// sortKey orders a message of the current customer: pend[ord] of source src.
+type sortKey struct {
 	ts  int64
 	ord int32
 	src uint8
-	m   event.Message
 }
 
 func newGenerator(o Options, emit func(string, []event.Message) error) *generator {
@@ -122,32 +122,33 @@ func (g *generator) add(src uint8, typ event.Type, label string, ts int64, uid, 
 	case event.Page, event.Screen:
 		m.Name = label
 	}
-	g.pend = append(g.pend, pending{ts: ts, ord: int32(len(g.pend)), src: src, m: m})
+	g.keys = append(g.keys, sortKey{ts: ts, ord: int32(len(g.pend)), src: src})
+	g.pend = append(g.pend, m)
 }
 
 // flushCustomer puts the current customer's messages in time order, names
 // them and hands them to the batches of their sources.
 func (g *generator) flushCustomer() error {
-	slices.SortFunc(g.pend, func(a, b pending) int {
+	slices.SortFunc(g.keys, func(a, b sortKey) int {
 		if c := cmp.Compare(a.ts, b.ts); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ord, b.ord)
 	})
 	var idb [32]byte
-	for i := range g.pend {
-		p := &g.pend[i]
+	for _, k := range g.keys {
+		m := &g.pend[k.ord]
 		g.n++
-		p.m.MessageID = string(strconv.AppendInt(append(idb[:0], g.idPrefix...), g.n, 10))
-		g.bufs[p.src] = append(g.bufs[p.src], p.m)
-		if len(g.bufs[p.src]) == batchSize {
-			if err := g.flushSource(p.src); err != nil {
+		m.MessageID = string(strconv.AppendInt(append(idb[:0], g.idPrefix...), g.n, 10))
+		g.bufs[k.src] = append(g.bufs[k.src], *m)
+		if len(g.bufs[k.src]) == batchSize {
+			if err := g.flushSource(k.src); err != nil {
 				return err
 			}
 		}
 	}
 	clear(g.pend) // drop references to the emitted JSON
-	g.pend = g.pend[:0]
+	g.pend, g.keys = g.pend[:0], g.keys[:0]
 	return nil
 }
 
@@ -407,18 +408,18 @@ type habits struct {
 }
 
 var personaHabits = [4]habits{
-	personaOffice: {web: .75, mobileWeb: .65, app: .4, market: .25, marketOnly: .05, store: .25, fb: .25, zalo: .45, emailOpt: .65, smsOpt: .5,
+	personaOffice: {web: .75, mobileWeb: .72, app: .4, market: .25, marketOnly: .05, store: .25, fb: .25, zalo: .3, emailOpt: .45, smsOpt: .5,
 		existing: .35, lifeDays: 160,
-		webRate: 1.3, appRate: 1.5, marketRate: .45, storeRate: .35, callRate: .05, fbRate: .25, zaloRate: .15},
-	personaStudent: {web: .55, mobileWeb: .9, app: .2, market: .8, marketOnly: .55, store: .05, fb: .6, zalo: .35, emailOpt: .4, smsOpt: .4,
+		webRate: .45, appRate: .7, marketRate: .12, storeRate: .18, callRate: .05, fbRate: .25, zaloRate: .15},
+	personaStudent: {web: .55, mobileWeb: .9, app: .2, market: .8, marketOnly: .55, store: .05, fb: .6, zalo: .25, emailOpt: .3, smsOpt: .4,
 		existing: .15, lifeDays: 110,
-		webRate: 1.0, appRate: 1.2, marketRate: .7, storeRate: .2, callRate: .02, fbRate: .5, zaloRate: .1},
-	personaLoyal: {web: .3, mobileWeb: .5, app: .2, market: .1, store: 1, fb: .15, zalo: .75, emailOpt: .35, smsOpt: .85,
+		webRate: .34, appRate: .45, marketRate: .18, storeRate: .1, callRate: .02, fbRate: .5, zaloRate: .1},
+	personaLoyal: {web: .3, mobileWeb: .5, app: .2, market: .1, store: 1, fb: .15, zalo: .6, emailOpt: .3, smsOpt: .85,
 		existing: .6, lifeDays: 400,
-		webRate: .5, appRate: .8, marketRate: .3, storeRate: .7, callRate: .12, fbRate: .15, zaloRate: .3},
-	personaGift: {web: .85, mobileWeb: .35, app: .1, market: .2, marketOnly: .05, store: .3, fb: .15, zalo: .2, emailOpt: .5, smsOpt: .4,
+		webRate: .25, appRate: .4, marketRate: .08, storeRate: .33, callRate: .12, fbRate: .15, zaloRate: .3},
+	personaGift: {web: .85, mobileWeb: .45, app: .1, market: .2, marketOnly: .05, store: .3, fb: .15, zalo: .15, emailOpt: .4, smsOpt: .4,
 		existing: .2, lifeDays: 120,
-		webRate: .9, appRate: .8, marketRate: .35, storeRate: .35, callRate: .1, fbRate: .15, zaloRate: .08},
+		webRate: .4, appRate: .35, marketRate: .1, storeRate: .18, callRate: .1, fbRate: .15, zaloRate: .08},
 }
 
 // customer generates the whole history of customer idx.
@@ -596,7 +597,7 @@ func (g *generator) plan(c *customer) {
 	switch {
 	case c.existing:
 		c.t0 = cal.start
-	case r.Float64() < 0.06: // acquired by the sale
+	case r.Float64() < 0.04: // acquired by the sale
 		c.t0 = cal.sample(r, cal.browse, &cal.hBrowse, cal.saleFrom, cal.saleTo)
 	default:
 		c.t0 = cal.sample(r, cal.browse, &cal.hBrowse, cal.start, cal.end)
@@ -651,10 +652,10 @@ func (g *generator) plan(c *customer) {
 	}
 	// The sale brings back customers active in the weeks before it.
 	if c.t0 < cal.saleTo && c.t1 > cal.saleFrom-30*day {
-		if (c.web || c.app) && r.Float64() < 0.22 {
+		if (c.web || c.app) && r.Float64() < 0.2 {
 			g.schedule(g.saleTime(), epSaleVisit, campSaleAd, 0)
 		}
-		if c.market != 0 && r.Float64() < 0.3 {
+		if c.market != 0 && r.Float64() < 0.15 {
 			g.schedule(g.saleTime(), epSaleMarket, campNone, 0)
 		}
 	}

@@ -1,7 +1,6 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -18,46 +17,61 @@ type Batch struct {
 // DecodeBatch decodes a batch body. It fails only when the body as a whole is
 // unusable; single bad messages are reported later by Normalize.
 func DecodeBatch(body []byte) (Batch, *Error) {
-	var w struct {
-		Batch    json.RawMessage `json:"batch"`
-		Context  json.RawMessage `json:"context"`
-		SentAt   json.RawMessage `json:"sentAt"`
-		WriteKey string          `json:"writeKey"`
-	}
 	var b Batch
-	if err := json.Unmarshal(body, &w); err != nil {
+	var rawBatch, rawCtx, rawSent json.RawMessage
+	ctxCompact := true
+	err := topObject(body, func(m member) error {
+		switch string(m.key) {
+		case "batch":
+			rawBatch = m.val
+		case "context":
+			rawCtx, ctxCompact = m.val, m.compact
+		case "sentAt":
+			rawSent = m.val
+		case "writeKey":
+			b.WriteKey, _ = unquote(m.val)
+		}
+		return nil
+	})
+	if err != nil {
 		return b, invalid("invalid_json", "", "request body is not a JSON object: %s", jsonErr(err))
 	}
-	bt := bytes.TrimSpace(w.Batch)
-	if len(bt) == 0 || bt[0] != '[' {
+	if len(rawBatch) == 0 || rawBatch[0] != '[' {
 		return b, invalid("invalid_batch", "batch", "batch must be an array of messages")
 	}
-	if err := json.Unmarshal(bt, &b.Messages); err != nil {
+	elems, err := arrayElems(rawBatch)
+	if err != nil {
 		return b, invalid("invalid_batch", "batch", "batch must be an array of messages: %s", jsonErr(err))
 	}
-	if len(b.Messages) > MaxBatchMessages {
-		return b, invalid("batch_too_large", "batch", "batch has %d messages, the limit is %d", len(b.Messages), MaxBatchMessages)
+	if len(elems) > MaxBatchMessages {
+		return b, invalid("batch_too_large", "batch", "batch has %d messages, the limit is %d", len(elems), MaxBatchMessages)
 	}
-	ctx, e := object("context", w.Context, false)
+	b.Messages = make([]json.RawMessage, len(elems))
+	for i, e := range elems {
+		b.Messages[i] = e
+	}
+	ctx, e := object("context", rawCtx, ctxCompact)
 	if e != nil {
 		return b, e
 	}
 	b.Context = ctx
-	sent, e := parseTimeField("sentAt", w.SentAt)
+	sent, e := parseTimeField("sentAt", rawSent)
 	if e != nil {
 		return b, e
 	}
 	b.SentAt = sent
-	b.WriteKey = w.WriteKey
 	return b, nil
 }
 
 // WriteKeyOf reads the writeKey field of a message or batch body, for senders
 // that cannot set the Authorization header (sendBeacon, some browsers).
 func WriteKeyOf(body []byte) string {
-	var w struct {
-		WriteKey string `json:"writeKey"`
-	}
-	_ = json.Unmarshal(body, &w)
-	return w.WriteKey
+	var key string
+	_ = topObject(body, func(m member) error {
+		if string(m.key) == "writeKey" {
+			key, _ = unquote(m.val)
+		}
+		return nil
+	})
+	return key
 }

@@ -416,45 +416,62 @@ func isObject(v json.RawMessage) bool {
 }
 
 // MergeObjects merges two JSON objects key by key (one level deep): keys of
-// over win over base. The result has sorted keys.
+// over win over base. The result has sorted keys. Both must be valid objects.
 func MergeObjects(base, over json.RawMessage) (json.RawMessage, error) {
 	if len(over) == 0 {
 		return base, nil
 	}
-	var a, b map[string]json.RawMessage
-	if err := json.Unmarshal(base, &a); err != nil {
-		return nil, err
+	if len(base) == 0 {
+		return over, nil
 	}
-	if err := json.Unmarshal(over, &b); err != nil {
-		return nil, err
+	type kv struct {
+		key string
+		val []byte
 	}
-	if a == nil {
-		a = b
-	} else {
-		for k, v := range b {
-			a[k] = v
+	var members []kv
+	seen := map[string]int{}
+	add := func(m member) error {
+		key := string(m.key)
+		if m.escaped {
+			if err := json.Unmarshal(append(append([]byte{'"'}, m.key...), '"'), &key); err != nil {
+				return err
+			}
 		}
+		val := m.val
+		if !m.compact {
+			var b bytes.Buffer
+			if err := json.Compact(&b, val); err != nil {
+				return err
+			}
+			val = b.Bytes()
+		}
+		if i, ok := seen[key]; ok {
+			members[i].val = val
+			return nil
+		}
+		seen[key] = len(members)
+		members = append(members, kv{key, val})
+		return nil
 	}
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
+	if err := topObject(base, add); err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	var out bytes.Buffer
-	out.WriteByte('{')
-	for i, k := range keys {
+	if err := topObject(over, add); err != nil {
+		return nil, err
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].key < members[j].key })
+	out := make([]byte, 0, len(base)+len(over))
+	out = append(out, '{')
+	for i, m := range members {
 		if i > 0 {
-			out.WriteByte(',')
+			out = append(out, ',')
 		}
-		kb, _ := json.Marshal(k)
-		out.Write(kb)
-		out.WriteByte(':')
-		if err := json.Compact(&out, a[k]); err != nil {
-			return nil, err
-		}
+		kb, _ := json.Marshal(m.key)
+		out = append(out, kb...)
+		out = append(out, ':')
+		out = append(out, m.val...)
 	}
-	out.WriteByte('}')
-	return out.Bytes(), nil
+	return append(out, '}'), nil
 }
 
 func parseTimeField(field string, v json.RawMessage) (time.Time, *Error) {

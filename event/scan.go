@@ -303,3 +303,41 @@ func isHex(c byte) bool {
 }
 
 var errNotString = errors.New("not a string")
+
+// arrayElems splits a validated-or-not JSON array into its raw elements,
+// validating them.
+func arrayElems(b []byte) ([][]byte, error) {
+	s := &scanner{b: b}
+	s.skip(false)
+	if s.i >= len(b) || b[s.i] != '[' {
+		return nil, s.fail("expected an array")
+	}
+	s.i++
+	s.skip(false)
+	var out [][]byte
+	if s.i < len(b) && b[s.i] == ']' {
+		s.i++
+		return out, s.end()
+	}
+	for {
+		s.skip(false)
+		st := s.i
+		if err := s.value(1); err != nil {
+			return nil, err
+		}
+		out = append(out, b[st:s.i])
+		s.skip(false)
+		if s.i >= len(b) {
+			return nil, s.fail("unexpected end of JSON")
+		}
+		switch b[s.i] {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return out, s.end()
+		default:
+			return nil, s.fail("expected ',' or ']'")
+		}
+	}
+}

@@ -53,6 +53,7 @@ var en = map[string]string{
 	"field.password":            "Password",
 	"field.password2":           "Repeat the password",
 	"field.password_hint":       "At least 8 characters. A phrase that is easy to remember and hard to guess works well.",
+	"field.label":               "Name",
 	"field.initial_password":    "Initial password",
 	"field.workspace_name":      "Workspace name",
 	"field.workspace_name_hint": "Usually the business or brand, for example “Hoa Mai Store”.",

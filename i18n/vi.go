@@ -53,6 +53,7 @@ var vi = map[string]string{
 	"field.password":            "Mật khẩu",
 	"field.password2":           "Nhập lại mật khẩu",
 	"field.password_hint":       "Ít nhất 8 ký tự. Nên dùng một cụm từ dễ nhớ nhưng khó đoán.",
+	"field.label":               "Tên",
 	"field.initial_password":    "Mật khẩu ban đầu",
 	"field.workspace_name":      "Tên không gian làm việc",
 	"field.workspace_name_hint": "Thường là tên doanh nghiệp hoặc thương hiệu, ví dụ “Cửa hàng Hoa Mai”.",

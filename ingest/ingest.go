@@ -30,7 +30,7 @@ type Options struct {
 	Store   eventstore.Store
 	Rejects RejectStore
 	Logger  *slog.Logger
-	// LoadBatch is the most messages loaded into the store in one transaction (default 50,000).
+	// LoadBatch is the most messages loaded into the store in one transaction (default 20,000).
 	LoadBatch int
 }
 
@@ -76,7 +76,7 @@ type Rejection struct {
 // log's unloaded tail, then starts the loader.
 func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	if o.LoadBatch <= 0 {
-		o.LoadBatch = 50000
+		o.LoadBatch = 20000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -94,7 +94,6 @@ func (s *server) sourceNames(q *req) ([]opstore.Source, map[string]string, error
 }
 
 func (q *req) eventRows(msgs []event.Message, names map[string]string) ([]eventRow, error) {
-	p := q.page("", "", nil)
 	rows := make([]eventRow, 0, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
@@ -112,7 +111,7 @@ func (q *req) eventRows(msgs []event.Message, names map[string]string) ([]eventR
 		}
 		rows = append(rows, eventRow{
 			Seq: m.Seq, Type: m.Type, Label: m.Label(), UserID: m.UserID, AnonymousID: m.AnonymousID,
-			SourceID: m.SourceID, Source: src, Timestamp: m.Timestamp, Time: p.When(m.Timestamp), ISO: p.ISO(m.Timestamp),
+			SourceID: m.SourceID, Source: src, Timestamp: m.Timestamp, Time: when(q.lang, q.loc, m.Timestamp), ISO: m.Timestamp.In(q.loc).Format(time.RFC3339),
 			Message: raw, Pretty: string(pretty),
 		})
 	}

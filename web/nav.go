@@ -16,17 +16,17 @@ type navGroup struct {
 // section is a part of the product still to come: a page says what it will
 // do, and that it is not available yet.
 type section struct {
-	Path     string
-	Key      string   // catalog key prefix: KEY.title, KEY.intro
-	Features []string // catalog keys of what it will do
+	Path         string
+	Title, Intro string   // catalog keys
+	Features     []string // catalog keys of what it will do
 }
 
 var upcoming = []section{
-	{Path: "journeys", Key: "journeys", Features: []string{"journeys.f1", "journeys.f2", "journeys.f3", "journeys.f4"}},
-	{Path: "analytics", Key: "analytics", Features: []string{"analytics.f1", "analytics.f2", "analytics.f3", "analytics.f4"}},
-	{Path: "customers", Key: "customers", Features: []string{"customers.f1", "customers.f2", "customers.f3"}},
-	{Path: "automation", Key: "automation", Features: []string{"automation.f1", "automation.f2", "automation.f3"}},
-	{Path: "surveys", Key: "surveys", Features: []string{"surveys.f1", "surveys.f2", "surveys.f3"}},
+	{Path: "journeys", Title: "journeys.title", Intro: "journeys.intro", Features: []string{"journeys.f1", "journeys.f2", "journeys.f3", "journeys.f4"}},
+	{Path: "analytics", Title: "analytics.title", Intro: "analytics.intro", Features: []string{"analytics.f1", "analytics.f2", "analytics.f3", "analytics.f4"}},
+	{Path: "customers", Title: "customers.title", Intro: "customers.intro", Features: []string{"customers.f1", "customers.f2", "customers.f3"}},
+	{Path: "automation", Title: "automation.title", Intro: "automation.intro", Features: []string{"automation.f1", "automation.f2", "automation.f3"}},
+	{Path: "surveys", Title: "surveys.title", Intro: "surveys.intro", Features: []string{"surveys.f1", "surveys.f2", "surveys.f3"}},
 }
 
 // navigation returns the left navigation with the entry of section active.
@@ -61,7 +61,7 @@ func navigation(active string) []navGroup {
 
 func (s *server) upcomingPage(sec section) func(*req) error {
 	return func(q *req) error {
-		s.render(q, 200, "upcoming", q.page(sec.Key+".title", "nav."+sec.Path, sec))
+		s.render(q, 200, "upcoming", q.page(sec.Title, "nav."+sec.Path, sec))
 		return nil
 	}
 }

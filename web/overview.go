@@ -22,9 +22,9 @@ type overviewData struct {
 }
 
 type checkItem struct {
-	Key  string // catalog key prefix: KEY.title, KEY.text
-	Href string
-	Done bool
+	Title, Text string // catalog keys
+	Href        string
+	Done        bool
 }
 
 // chart is a bar chart of events per day, drawn as inline SVG.
@@ -101,9 +101,9 @@ func (s *server) overview(q *req) error {
 		sendHref = d.FirstSource
 	}
 	d.Checklist = []checkItem{
-		{Key: "overview.check_source", Href: "/sources", Done: d.Sources > 0},
-		{Key: "overview.check_event", Href: sendHref, Done: d.Total > 0},
-		{Key: "overview.check_team", Href: "/settings/users", Done: d.Members > 1},
+		{Title: "overview.check_source.title", Text: "overview.check_source.text", Href: "/sources", Done: d.Sources > 0},
+		{Title: "overview.check_event.title", Text: "overview.check_event.text", Href: sendHref, Done: d.Total > 0},
+		{Title: "overview.check_team.title", Text: "overview.check_team.text", Href: "/settings/users", Done: d.Members > 1},
 	}
 	for _, c := range d.Checklist {
 		if c.Done {

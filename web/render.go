@@ -72,15 +72,17 @@ func (p *page) CanCreateWorkspace() bool {
 }
 
 // When formats t in the workspace's time zone, the way lang writes dates.
-func (p *page) When(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(p.Loc).Format(i18n.T(p.Lang, "fmt.datetime"))
-}
+func (p *page) When(t time.Time) string { return when(p.Lang, p.Loc, t) }
 
 // ISO is t in RFC 3339 in the workspace's time zone, for <time datetime>.
 func (p *page) ISO(t time.Time) string { return t.In(p.Loc).Format(time.RFC3339) }
+
+func when(lang string, loc *time.Location, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(loc).Format(i18n.T(lang, "fmt.datetime"))
+}
 
 // Zone names the workspace's time zone with its offset now.
 func (p *page) Zone() string {
@@ -172,8 +174,8 @@ func funcs(lang string) template.FuncMap {
 			}
 			return fmt.Sprint(n)
 		},
-		"channel": func(c opstore.Channel) string { return i18n.T(lang, "channel."+string(c)) },
-		"role":    func(r opstore.Role) string { return i18n.T(lang, "role."+string(r)) },
+		"channel":  func(c opstore.Channel) string { return i18n.T(lang, "channel."+string(c)) },
+		"role":     func(r opstore.Role) string { return i18n.T(lang, "role."+string(r)) },
 		"langName": func(l string) string { return i18n.T(lang, "lang."+l) },
 		"langs":    func() []string { return i18n.Langs },
 		"channels": func() []opstore.Channel { return opstore.Channels },
@@ -194,15 +196,15 @@ func funcs(lang string) template.FuncMap {
 		"zones":      func() []string { return zones },
 		"currencies": func() []string { return currencies },
 		"sub":        func(a, b float64) float64 { return a - b },
-		"upper":    strings.ToUpper,
-		"ferr": func(f *form, field string) fieldErr { return fieldErr{Field: field, Msg: f.Err(field)} },
+		"upper":      strings.ToUpper,
+		"ferr":       func(f *form, field string) fieldErr { return fieldErr{Field: field, Msg: f.Err(field)} },
 		"initial": func(name string) string {
 			for _, r := range strings.TrimSpace(name) {
 				return strings.ToUpper(string(r))
 			}
 			return "?"
 		},
-		"f":        func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+		"f": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	}
 }
 

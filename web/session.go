@@ -104,7 +104,7 @@ func checkWorkspace(f *form) (name, tz, cur string) {
 // Setup: the first owner and workspace.
 
 type setupData struct {
-	Form         *form
+	Form          *form
 	NeedWorkspace bool
 }
 

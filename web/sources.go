@@ -83,9 +83,9 @@ func (s *server) source(q *req) (opstore.Source, error) {
 }
 
 type sourceData struct {
-	Source opstore.Source
-	Events int64
-	Base   string
+	Source   opstore.Source
+	Events   int64
+	Base     string
 	Snippets []snippet
 }
 

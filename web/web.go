@@ -48,6 +48,7 @@ const (
 	csrfCookie    = "cjm_csrf" // the CSRF token of forms shown before login
 	langCookie    = "lang"
 	flashCookie   = "cjm_flash"
+	maxFormBytes  = 1 << 20
 )
 
 type server struct {
@@ -245,12 +246,22 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, acc access, need 
 	}
 
 	if acc != public && !q.loggedIn() {
-		if r.Method == http.MethodGet && r.URL.Path != "/events/feed" {
+		switch {
+		case r.URL.Path == "/events/feed":
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+		case r.Method == http.MethodGet:
 			http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		} else {
-			s.fail(q, errForbidden)
+		default: // a form after the session ended
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
 		}
 		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
 	}
 	if r.Method == http.MethodPost && !s.csrfOK(q) {
 		s.log.Warn("rejected a form without a valid CSRF token", "path", r.URL.Path, "remote", r.RemoteAddr)

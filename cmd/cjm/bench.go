@@ -83,7 +83,11 @@ func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc,
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, "serve", "--data", dir, "--addr", addr, "--rate-limit", "10000000")
+	args := []string{"serve", "--data", dir, "--addr", addr, "--rate-limit", "10000000"}
+	if p := os.Getenv("CJM_BENCH_PPROF"); p != "" {
+		args = append(args, "--pprof", p)
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err

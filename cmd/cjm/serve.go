@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // on DefaultServeMux, served only with --pprof
 
 	"github.com/cjmhq/cjm/app"
 )
@@ -15,9 +17,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	secure := f.Bool("secure-cookies", false, "mark session cookies Secure (when served behind https)")
 	rateLimit := f.Int("rate-limit", 0, "default messages per second per write key (0: 100000)")
 	noSync := f.Bool("no-sync", false, "do not fsync the event log (benchmarks on throwaway data only: acknowledged events can be lost)")
-	mem := f.String("memory-limit", "1GB", "DuckDB memory limit")
+	mem := f.String("memory-limit", "256MB", "memory limit of the embedded event store (DuckDB); raise it for heavy analytics")
+	pprofAddr := f.String("pprof", "", "serve Go profiling endpoints (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		go func() {
+			e.logger.Info("profiling endpoints", "addr", *pprofAddr)
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				e.logger.Error("pprof", "err", err)
+			}
+		}()
 	}
 	a, err := app.Open(ctx, app.Config{DataDir: *data, Logger: e.logger, SecureCookies: *secure, RateLimit: *rateLimit, NoSync: *noSync, MemoryLimit: *mem})
 	if err != nil {

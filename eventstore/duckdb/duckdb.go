@@ -23,7 +23,7 @@ var _ eventstore.Store = (*Store)(nil)
 // Options tune the DuckDB engine.
 type Options struct {
 	Threads     int    // default 2
-	MemoryLimit string // default "1GB"
+	MemoryLimit string // default "256MB"
 }
 
 // Store is an event store in a DuckDB file.
@@ -66,7 +66,7 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.Threads = 2
 	}
 	if opts.MemoryLimit == "" {
-		opts.MemoryLimit = "1GB"
+		opts.MemoryLimit = "256MB"
 	}
 	q := url.Values{}
 	q.Set("threads", fmt.Sprint(opts.Threads))
