@@ -25,8 +25,10 @@ func queryParams(q *request, known ...string) (params, error) {
 	v := q.r.URL.Query()
 	for name := range v {
 		if !slices.Contains(known, name) {
-			slices.Sort(known)
-			return params{}, errorf(CodeBadRequest, "unknown query parameter %q (this endpoint takes: %s)", name, strings.Join(known, ", "))
+			if len(known) == 0 {
+				return params{}, errorf(CodeBadRequest, "unknown query parameter %q (this endpoint takes none)", name)
+			}
+			return params{}, errorf(CodeBadRequest, "unknown query parameter %q (this endpoint takes: %s)", name, strings.Join(slices.Sorted(slices.Values(known)), ", "))
 		}
 	}
 	for name, vals := range v {

@@ -1,7 +1,7 @@
 package demo
 
 import (
-	"strconv"
+	"net/url"
 	"strings"
 )
 
@@ -37,39 +37,42 @@ type product struct {
 	cat    int
 	price  int64
 	colors []string
+	// queries are searches that find the product, as people type them (often
+	// without diacritics); searchURL are their result pages.
+	queries, searchURL []string
 }
 
 var products = []product{
-	{"P101", "Túi tote da Mây Classic", 0, 1290000, []string{"Đen", "Nâu", "Kem"}},
-	{"P102", "Túi đeo chéo mini Sương", 0, 690000, []string{"Đen", "Hồng", "Kem"}},
-	{"P103", "Túi xách công sở Hạ Long", 0, 1590000, []string{"Đen", "Nâu"}},
-	{"P104", "Túi bucket cói Hội An", 0, 450000, []string{"Tự nhiên"}},
-	{"P105", "Túi kẹp nách Sài Gòn", 0, 790000, []string{"Đen", "Đỏ", "Kem"}},
-	{"P106", "Túi da thật Mây Signature", 0, 2890000, []string{"Đen", "Nâu"}},
-	{"P107", "Túi canvas Mây Everyday", 0, 390000, []string{"Kem", "Xanh"}},
-	{"P108", "Túi hộp dạ tiệc Ánh Trăng", 0, 1190000, []string{"Bạc", "Vàng"}},
-	{"P201", "Ví dài da bò Mộc", 1, 590000, []string{"Đen", "Nâu"}},
-	{"P202", "Ví mini gập ba Hồng Sen", 1, 350000, []string{"Hồng", "Kem"}},
-	{"P203", "Ví cầm tay dự tiệc Ngọc Trai", 1, 890000, []string{"Trắng"}},
-	{"P301", "Balo da nữ Đà Lạt", 2, 1090000, []string{"Đen", "Nâu"}},
-	{"P302", "Balo laptop Mây Work", 2, 990000, []string{"Đen", "Xám"}},
-	{"P401", "Đầm suông linen Thu Hà Nội", 3, 690000, []string{"Kem", "Xanh"}},
-	{"P402", "Đầm midi hoa nhí Đà Lạt", 3, 750000, []string{"Hồng", "Xanh"}},
-	{"P403", "Áo dài cách tân lụa tơ tằm", 3, 1450000, []string{"Đỏ", "Trắng"}},
-	{"P404", "Chân váy xếp ly Mây", 3, 420000, []string{"Đen", "Kem"}},
-	{"P501", "Áo sơ mi lụa công sở", 4, 490000, []string{"Trắng", "Xanh"}},
-	{"P502", "Áo blazer linen kem", 4, 890000, []string{"Kem"}},
-	{"P503", "Áo len cổ lọ", 4, 550000, []string{"Đen", "Kem", "Nâu"}},
-	{"P504", "Áo thun cotton basic", 4, 190000, []string{"Trắng", "Đen"}},
-	{"P601", "Quần tây ống suông", 5, 520000, []string{"Đen", "Kem"}},
-	{"P602", "Quần jeans ống rộng", 5, 480000, []string{"Xanh"}},
-	{"P701", "Giày cao gót mũi nhọn 7cm", 6, 790000, []string{"Đen", "Kem"}},
-	{"P702", "Sandal quai mảnh", 6, 450000, []string{"Đen", "Bạc"}},
-	{"P703", "Giày búp bê da mềm", 6, 590000, []string{"Đen", "Nâu"}},
-	{"P801", "Khăn lụa vuông họa tiết sen", 7, 320000, []string{"Hồng", "Xanh"}},
-	{"P802", "Thắt lưng da khóa vàng", 7, 390000, []string{"Đen", "Nâu"}},
-	{"P803", "Kính mát gọng mắt mèo", 7, 350000, []string{"Đen"}},
-	{"P804", "Móc khóa túi hình mây", 7, 90000, []string{"Trắng"}},
+	{"P101", "Túi tote da Mây Classic", 0, 1290000, []string{"Đen", "Nâu", "Kem"}, nil, nil},
+	{"P102", "Túi đeo chéo mini Sương", 0, 690000, []string{"Đen", "Hồng", "Kem"}, nil, nil},
+	{"P103", "Túi xách công sở Hạ Long", 0, 1590000, []string{"Đen", "Nâu"}, nil, nil},
+	{"P104", "Túi bucket cói Hội An", 0, 450000, []string{"Tự nhiên"}, nil, nil},
+	{"P105", "Túi kẹp nách Sài Gòn", 0, 790000, []string{"Đen", "Đỏ", "Kem"}, nil, nil},
+	{"P106", "Túi da thật Mây Signature", 0, 2890000, []string{"Đen", "Nâu"}, nil, nil},
+	{"P107", "Túi canvas Mây Everyday", 0, 390000, []string{"Kem", "Xanh"}, nil, nil},
+	{"P108", "Túi hộp dạ tiệc Ánh Trăng", 0, 1190000, []string{"Bạc", "Vàng"}, nil, nil},
+	{"P201", "Ví dài da bò Mộc", 1, 590000, []string{"Đen", "Nâu"}, nil, nil},
+	{"P202", "Ví mini gập ba Hồng Sen", 1, 350000, []string{"Hồng", "Kem"}, nil, nil},
+	{"P203", "Ví cầm tay dự tiệc Ngọc Trai", 1, 890000, []string{"Trắng"}, nil, nil},
+	{"P301", "Balo da nữ Đà Lạt", 2, 1090000, []string{"Đen", "Nâu"}, nil, nil},
+	{"P302", "Balo laptop Mây Work", 2, 990000, []string{"Đen", "Xám"}, nil, nil},
+	{"P401", "Đầm suông linen Thu Hà Nội", 3, 690000, []string{"Kem", "Xanh"}, nil, nil},
+	{"P402", "Đầm midi hoa nhí Đà Lạt", 3, 750000, []string{"Hồng", "Xanh"}, nil, nil},
+	{"P403", "Áo dài cách tân lụa tơ tằm", 3, 1450000, []string{"Đỏ", "Trắng"}, nil, nil},
+	{"P404", "Chân váy xếp ly Mây", 3, 420000, []string{"Đen", "Kem"}, nil, nil},
+	{"P501", "Áo sơ mi lụa công sở", 4, 490000, []string{"Trắng", "Xanh"}, nil, nil},
+	{"P502", "Áo blazer linen kem", 4, 890000, []string{"Kem"}, nil, nil},
+	{"P503", "Áo len cổ lọ", 4, 550000, []string{"Đen", "Kem", "Nâu"}, nil, nil},
+	{"P504", "Áo thun cotton basic", 4, 190000, []string{"Trắng", "Đen"}, nil, nil},
+	{"P601", "Quần tây ống suông", 5, 520000, []string{"Đen", "Kem"}, nil, nil},
+	{"P602", "Quần jeans ống rộng", 5, 480000, []string{"Xanh"}, nil, nil},
+	{"P701", "Giày cao gót mũi nhọn 7cm", 6, 790000, []string{"Đen", "Kem"}, nil, nil},
+	{"P702", "Sandal quai mảnh", 6, 450000, []string{"Đen", "Bạc"}, nil, nil},
+	{"P703", "Giày búp bê da mềm", 6, 590000, []string{"Đen", "Nâu"}, nil, nil},
+	{"P801", "Khăn lụa vuông họa tiết sen", 7, 320000, []string{"Hồng", "Xanh"}, nil, nil},
+	{"P802", "Thắt lưng da khóa vàng", 7, 390000, []string{"Đen", "Nâu"}, nil, nil},
+	{"P803", "Kính mát gọng mắt mèo", 7, 350000, []string{"Đen"}, nil, nil},
+	{"P804", "Móc khóa túi hình mây", 7, 90000, []string{"Trắng"}, nil, nil},
 }
 
 // variant is one SKU with its JSON fragments rendered once.
@@ -116,6 +119,12 @@ func init() {
 	listByCat = make([][]int, len(categories))
 	for pi := range products {
 		p := &products[pi]
+		words := strings.Fields(strings.ToLower(p.name))
+		short := strings.Join(words[:min(2, len(words))], " ")
+		p.queries = []string{short, fold(short), strings.ToLower(categories[p.cat].name)}
+		for _, q := range p.queries {
+			p.searchURL = append(p.searchURL, siteURL+"/tim-kiem?q="+url.QueryEscape(q))
+		}
 		path := "/san-pham/" + slug(p.name) + "-" + strings.ToLower(p.id)
 		for ci, col := range p.colors {
 			v := variant{p: p, color: col, path: path, url: siteURL + path, title: p.name + " – " + brandName}
@@ -373,11 +382,6 @@ var appDevices = []device{
 	{app: true, mobile: true, kind: "android", manufacturer: "OPPO", model: "CPH2477", osName: "Android", osVersion: "13"},
 }
 
-var searchQueries = []string{
-	"túi tote", "túi đeo chéo", "ví da nữ", "balo nữ", "đầm công sở", "túi xách da thật",
-	"túi đi tiệc", "khăn lụa", "quà tặng bạn gái", "tui xach", "giày cao gót", "túi da",
-}
-
 // Marketing campaigns of ordinary (non-sale) paid traffic.
 type campaign struct {
 	source, medium, name string
@@ -490,6 +494,3 @@ func slug(s string) string {
 	}
 	return b.String()
 }
-
-// itoa is strconv.Itoa, short.
-func itoa(n int) string { return strconv.Itoa(n) }

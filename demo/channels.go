@@ -162,7 +162,7 @@ func (g *generator) visit(c *customer, t int64, app bool, camp uint8, cart int) 
 	if v.camp = g.campaignOf(camp); v.camp != nil {
 		land = v.camp.landing
 		v.ref = campaignReferrer[v.camp.source]
-	} else if g.chance(0.2) {
+	} else if !app && g.chance(0.2) {
 		v.camp = &adCampaigns[r.IntN(len(adCampaigns))]
 		land = v.camp.landing
 		v.ref = campaignReferrer[v.camp.source]
@@ -259,12 +259,13 @@ func (g *generator) productList(v *visit, vi int, sale bool) {
 	case sale:
 		listID, cat = g.cal.saleName, ""
 	case g.chance(0.3):
-		query = g.pick(searchQueries)
+		qi := g.r.IntN(len(p.queries))
+		query = p.queries[qi]
 		g.step(v, 3*second, 20*second)
 		q := g.props()
 		q.str("query", query)
 		g.vtrack(v, "Products Searched")
-		g.page(v, "Search", "/tim-kiem", siteURL+"/tim-kiem?q="+query, "Tìm kiếm – "+brandName, "", "")
+		g.page(v, "Search", "/tim-kiem", p.searchURL[qi], "Tìm kiếm – "+brandName, "", "")
 		listID, cat = "search_results", ""
 	default:
 		g.page(v, "Category", catPath[p.cat], catURL[p.cat], catTitle[p.cat], cat, "")
@@ -324,7 +325,7 @@ func (g *generator) productAdded(v *visit, cart *basket, l line) {
 	va := &variants[l.v]
 	g.step(v, 3*second, 30*second)
 	p := g.props()
-	p.str("cart_id", v.c.uid+"-"+strconv.FormatInt(v.sid/1000, 36))
+	p.str("cart_id", cartID(v))
 	p.fields(va.fields)
 	p.num("quantity", int64(l.qty))
 	g.vtrack(v, "Product Added")
@@ -332,6 +333,11 @@ func (g *generator) productAdded(v *visit, cart *basket, l line) {
 		cart.lines[cart.n] = l
 		cart.n++
 	}
+}
+
+// cartID names the cart of a visit.
+func cartID(v *visit) string {
+	return v.anon[:8] + "-" + strconv.FormatInt(v.sid/1000, 36)
 }
 
 // items writes the products array of a basket.
@@ -375,10 +381,10 @@ var loginMethods = []string{"phone", "phone", "email", "google", "facebook", "za
 // from a cart reminder.
 func (g *generator) checkout(v *visit, cart *basket, recovery bool) {
 	c := v.c
-	cartID := c.uid + "-" + strconv.FormatInt(v.sid/1000, 36)
+	cid := cartID(v)
 	g.step(v, 1*second, 3*second)
 	p := g.props()
-	p.str("cart_id", cartID)
+	p.str("cart_id", cid)
 	items(p, cart)
 	g.vtrack(v, "Cart Viewed")
 	pCheckout := 0.62
@@ -397,7 +403,7 @@ func (g *generator) checkout(v *visit, cart *basket, recovery bool) {
 	g.page(v, "Checkout", "/thanh-toan", siteURL+"/thanh-toan", "Thanh toán – "+brandName, "", "")
 	g.step(v, 1*second, 3*second)
 	p = g.props()
-	p.str("checkout_id", cartID)
+	p.str("checkout_id", cid)
 	p.str("order_id", orderID)
 	p.num("value", sub)
 	p.num("revenue", sub)
@@ -625,7 +631,7 @@ func (g *generator) storeVisit(c *customer, t int64) {
 	if c.loyalty == "" && g.chance(0.55) {
 		c.loyalty = loyaltyCard(c.idx)
 		if !c.registered {
-			c.registered, c.createdAt = true, t
+			c.registered, c.createdAt = true, t-2*minute
 			p := g.props()
 			p.str("method", "pos")
 			p.str("store_id", s.id)

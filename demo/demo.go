@@ -31,6 +31,11 @@
 // userId or the caller's number (anonymousId "tel:<number>"). So one person
 // appears under several identifiers that only identity resolution joins.
 //
+// Web and app events carry context.sessionId (the session's start in Unix
+// ms) and, for visits that came from a campaign (ads, email, SMS, ZNS),
+// context.campaign {source, medium, name} on every event of the visit, so
+// that orders can be attributed to campaigns.
+//
 // Seasonality follows Vietnamese habits: browsing peaks in the evening
 // (19:00-23:00 in Asia/Ho_Chi_Minh) and at lunch, stores are busiest at
 // weekends, the hotline works 8:00-21:00 and is busiest on Mondays, activity
@@ -49,9 +54,9 @@
 //  2. Hotline overloaded week (hotline-overload). A Monday-to-Sunday week about
 //     15 weeks before End, a fire at the delivery partner's hub delays the
 //     orders of the days before. Customers call about their deliveries: call
-//     volume rises, wait_seconds goes up about twentyfold, the share of "Call
-//     Abandoned" jumps from under one in ten to more than half, and 1-2 star
-//     "Review Submitted" and NPS detractors become common.
+//     volume doubles, callers wait many times longer (wait_seconds), the share
+//     of "Call Abandoned" jumps from under one in ten to more than half, and
+//     1-2 star "Review Submitted" and NPS detractors become common.
 //  3. Double-day sale (campaign). The latest M.M sale (10.10, 11.11, ...) that
 //     fits in the window, three days long, with a teaser email the evening
 //     before, then email, SMS Brandname and Zalo ZNS at launch and on the last

@@ -396,8 +396,6 @@ type orderRec struct {
 	delayed bool
 }
 
-var personaShares = []float64{0.40, 0.30, 0.15, 0.15}
-
 // Per persona: probability of using each channel on their own, and the
 // rate of episodes per 30 active days.
 type habits struct {
@@ -441,13 +439,7 @@ func (g *generator) customer(idx int) {
 // profile draws who the customer is and which channels they use.
 func (g *generator) profile(c *customer) {
 	r := g.r
-	u := r.Float64()
-	for i, s := range personaShares {
-		if u -= s; u < 0 || i == len(personaShares)-1 {
-			c.persona = i
-			break
-		}
-	}
+	c.persona = pickPersona(r.Float64())
 	h := &personaHabits[c.persona]
 	c.female = r.Float64() < 0.88
 	if c.persona == personaGift {
@@ -574,6 +566,16 @@ func (g *generator) profile(c *customer) {
 			c.loyalty = loyaltyCard(c.idx)
 		}
 	}
+}
+
+// pickPersona maps u in [0, 1) to a persona by the personas' shares.
+func pickPersona(u float64) int {
+	for i := range Personas {
+		if u -= Personas[i].Share; u < 0 {
+			return i
+		}
+	}
+	return len(Personas) - 1
 }
 
 // loyaltyCard is the loyalty card number of customer idx.

@@ -62,13 +62,6 @@ func (w *jsonw) obj(k string) {
 	w.comma = false
 }
 
-// elem opens an object element of an array.
-func (w *jsonw) elem() {
-	w.sep()
-	w.b = append(w.b, '{')
-	w.comma = false
-}
-
 func (w *jsonw) close() {
 	w.b = append(w.b, '}')
 	w.comma = true

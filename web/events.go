@@ -147,7 +147,7 @@ func (s *server) eventsPage(q *req) error {
 	if len(msgs) > 0 {
 		d.After = msgs[0].Seq
 		if more {
-			d.Older = "/events?" + d.Filter.query("before", strconv.FormatUint(msgs[len(msgs)-1].Seq, 10))
+			d.Older = withQuery("/events", d.Filter.query("before", strconv.FormatUint(msgs[len(msgs)-1].Seq, 10)))
 		}
 	} else if d.Live {
 		// Nothing yet: follow from the end of the store.
@@ -155,8 +155,8 @@ func (s *server) eventsPage(q *req) error {
 			return err
 		}
 	}
-	d.FeedURL = "/events/feed?" + d.Filter.query()
-	d.Newest = "/events?" + d.Filter.query()
+	d.FeedURL = withQuery("/events/feed", d.Filter.query())
+	d.Newest = withQuery("/events", d.Filter.query())
 	p := q.page("events.title", "nav.events", &d)
 	d.Zone = p.Zone()
 	s.render(q, http.StatusOK, "events", p)
@@ -201,4 +201,11 @@ func (s *server) eventsFeed(q *req) error {
 	q.w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	q.w.Header().Set("Cache-Control", "no-store")
 	return json.NewEncoder(q.w).Encode(out)
+}
+
+func withQuery(path, query string) string {
+	if query == "" {
+		return path
+	}
+	return path + "?" + query
 }

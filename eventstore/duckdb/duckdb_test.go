@@ -136,3 +136,14 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	b.ReportMetric(float64(seq-1)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+func TestSettings(t *testing.T) {
+	s := open(t)
+	var v string
+	if err := s.db.QueryRow(`SELECT current_setting('checkpoint_threshold')`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "256.0 MiB" && v != "244.1 MiB" && v != "256MB" {
+		t.Errorf("checkpoint_threshold %q", v)
+	}
+}
