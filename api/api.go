@@ -1,8 +1,8 @@
 // Package api is cjm's JSON API for engineers and scripts: the workspace, its
-// sources, stored and rejected events, and ingestion stats. Every request
-// carries a secret API key (auth.NewAPIKey) that belongs to one workspace and
-// has a role; the API is described by openapi.yaml, served at
-// GET /api/openapi.yaml.
+// sources, stored and rejected events, and ingestion stats. Every endpoint
+// but its own description needs a secret API key (auth.NewAPIKey), which
+// belongs to one workspace and has a role. The API is described by
+// openapi.yaml, served without a key at GET /api/openapi.yaml.
 package api
 
 import (
@@ -19,10 +19,10 @@ import (
 	"github.com/cjmhq/cjm/opstore"
 )
 
-// OpenAPI is the OpenAPI 3.0 description of the API.
+// openAPISpec is the OpenAPI 3.0 description of the API (openapi.yaml).
 //
 //go:embed openapi.yaml
-var OpenAPI []byte
+var openAPISpec []byte
 
 // Config is what the API needs.
 type Config struct {
@@ -118,7 +118,7 @@ func (s *server) handler(rt route) http.Handler {
 func (s *server) openAPI(q *request) error {
 	q.w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 	q.w.Header().Set("Cache-Control", "no-cache")
-	_, err := q.w.Write(OpenAPI)
+	_, err := q.w.Write(openAPISpec)
 	return err
 }
 

@@ -25,7 +25,7 @@ func (s *server) authorize(q *request, need opstore.Role) error {
 	}
 	if !strings.HasPrefix(key, auth.APIKeyPrefix) {
 		if s.isWriteKey(q.ctx, key) {
-			return errorf(CodeUnauthorized, "this is a source's write key: write keys can only ingest events (/v1/track, /v1/batch, ...); the API needs a secret API key (%s...) (Settings → API keys)", auth.APIKeyPrefix)
+			return errorf(CodeUnauthorized, "this is a source's write key: write keys can only ingest events (/v1/track, /v1/batch, ...); the API needs a secret API key (%s..., made in Settings → API keys)", auth.APIKeyPrefix)
 		}
 		return errorf(CodeUnauthorized, "unknown API key: API keys start with %q", auth.APIKeyPrefix)
 	}

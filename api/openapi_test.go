@@ -13,7 +13,7 @@ import (
 // API registers, with the same method and the same need for a key, and
 // nothing else.
 func TestOpenAPICoversRoutes(t *testing.T) {
-	documented := specOperations(t, OpenAPI)
+	documented := specOperations(t, openAPISpec)
 	routes := map[string]bool{}
 	for _, rt := range (&server{}).routes() {
 		routes[rt.pattern] = rt.need == ""

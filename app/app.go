@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cjmhq/cjm/api"
 	"github.com/cjmhq/cjm/collect"
 	"github.com/cjmhq/cjm/eventlog"
 	"github.com/cjmhq/cjm/eventstore/duckdb"
@@ -126,6 +127,7 @@ func (a *App) Handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	mux.Handle("/api/", api.New(api.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Logger: a.cfg.Logger}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))

@@ -177,6 +177,12 @@ func TestMessagesValid(t *testing.T) {
 		case m.Context != nil && !isObject(m.Context):
 			fail(x, "context not a JSON object")
 		}
+		checked := *m
+		if err := event.Check(&checked); err != nil {
+			fail(x, "event.Check: "+err.Error())
+		} else if checked.MessageID != m.MessageID || checked.Type != m.Type || checked.Event != m.Event || !checked.Timestamp.Equal(m.Timestamp) {
+			fail(x, "event.Check changed the message")
+		}
 		k := key{x.src, m.Actor()}
 		if m.Timestamp.Before(last[k]) {
 			fail(x, "out of time order for its actor")
