@@ -26,9 +26,14 @@ type server struct {
 }
 
 func newServer(t *testing.T) *server {
+	return newServerAt(t, nil)
+}
+
+// newServerAt starts a collector whose clock is now (nil: the real clock).
+func newServerAt(t *testing.T, now func() time.Time) *server {
 	e := cjmtest.New(t)
 	mux := http.NewServeMux()
-	collect.New(collect.Options{Sources: e.Ops, Pipeline: e.Pipeline}).Register(mux)
+	collect.New(collect.Options{Sources: e.Ops, Pipeline: e.Pipeline, Now: now}).Register(mux)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	return &server{Env: e, url: ts.URL}
@@ -259,7 +264,9 @@ func TestSkewCorrection(t *testing.T) {
 }
 
 func TestRateLimitAndDisabledSource(t *testing.T) {
-	s := newServer(t)
+	// A stopped clock: no tokens come back between the requests.
+	stopped := time.Now()
+	s := newServerAt(t, func() time.Time { return stopped })
 	ctx := context.Background()
 	limited := opstore.Source{WorkspaceID: s.Workspace.ID, Name: "Slow", Channel: opstore.Other, RateLimit: 10}
 	if err := s.Ops.CreateSource(ctx, &limited); err != nil {

@@ -9,6 +9,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
 
+// within resolves as promise does, or rejects with what once ms have passed.
+export async function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // cjmBin is the binary under test; a missing one fails the test with the reason.
 export function cjmBin() {
   const bin = process.env.CJM_BIN;
@@ -140,13 +153,13 @@ export class Child {
   async stop(limitMs = 15_000) {
     const start = Date.now();
     this.proc.kill('SIGTERM');
-    const timer = sleep(limitMs, 'timeout');
-    const r = await Promise.race([this.exit, timer]);
-    if (r === 'timeout') {
+    try {
+      const r = await within(this.exit, limitMs, `cjm ${this.args[0]} exit after SIGTERM`);
+      return { ...r, ms: Date.now() - start };
+    } catch (err) {
       this.proc.kill('SIGKILL');
-      throw new Error(`cjm ${this.args[0]} did not exit within ${limitMs} ms of SIGTERM:\n${this.output}`);
+      throw new Error(`${err.message}:\n${this.output}`);
     }
-    return { ...r, ms: Date.now() - start };
   }
 }
 
