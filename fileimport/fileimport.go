@@ -63,7 +63,10 @@ type Progress struct {
 	Duplicates int
 	Rejected   int
 	Elapsed    time.Duration
-	Done       bool
+	// Ingested is how long it took until every line was durably stored
+	// (acknowledged); Elapsed also covers loading into the event store.
+	Ingested time.Duration
+	Done     bool
 }
 
 // LineError is one rejected line.
@@ -205,7 +208,8 @@ func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 		}
 	}
 	sortErrors(sum.Errors)
-	sum.Elapsed = time.Since(start)
+	sum.Ingested = time.Since(start)
+	sum.Elapsed = sum.Ingested
 	sum.Done = true
 	if failure != nil {
 		return sum, failure

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if args[0] == "version" || args[0] == "--version" {
 		fmt.Fprintln(stdout, "cjm", version)
 		return 0
+	}
+	if path := os.Getenv("CJM_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
 	}
 	for _, c := range commands() {
 		if c.name != args[0] {

@@ -411,6 +411,10 @@ func (c *countingTransport) retries() (batches, retried, most int) {
 	return batches, retried, most
 }
 
+// serverDown is how long a killed server stays down before its restart, on
+// top of the restart itself: long enough for several batches to fail.
+const serverDown = 500 * time.Millisecond
+
 func TestE2ESegmentGoClient(t *testing.T) { segmentGo(t, false) }
 
 func TestE2ESegmentGoClientServerKilled(t *testing.T) { segmentGo(t, true) }
@@ -474,7 +478,7 @@ func segmentGo(t *testing.T, kill bool) {
 		producerErr <- nil
 	}()
 
-	var killedAt, restart time.Duration
+	var killedAt, restart time.Duration // restart: from the kill until healthy again
 	var enqueuedAtKill int64
 	if kill {
 		select {
@@ -482,14 +486,16 @@ func segmentGo(t *testing.T, kill bool) {
 		case <-time.After(60 * time.Second):
 			t.Fatalf("3,000 messages not acknowledged within 60 s (acked %d)", log.acked.Load())
 		}
+		ackedAtKill := log.acked.Load()
 		enqueuedAtKill = enqueued.Load()
 		killedAt = time.Since(start)
 		srv.kill()
 		t0 := time.Now()
+		time.Sleep(serverDown)
 		srv = startServer(t, dir, addr)
 		restart = time.Since(t0)
-		t.Logf("SIGKILLed the server at %s with %d acknowledged and %d enqueued; restarted in %s",
-			killedAt.Round(time.Millisecond), log.acked.Load(), enqueuedAtKill, restart.Round(time.Millisecond))
+		t.Logf("SIGKILLed the server at %s with %d acknowledged and %d enqueued; back after %s (%s down on purpose)",
+			killedAt.Round(time.Millisecond), ackedAtKill, enqueuedAtKill, restart.Round(time.Millisecond), serverDown)
 	}
 	select {
 	case err := <-producerErr:

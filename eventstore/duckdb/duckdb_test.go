@@ -91,9 +91,9 @@ func TestFilters(t *testing.T) {
 		{"other workspace", eventstore.Filter{WorkspaceID: "nope"}, 0},
 		{"source", eventstore.Filter{SourceID: "pos"}, 150},
 		{"type", eventstore.Filter{Type: event.Page}, 60},
-		{"event name", eventstore.Filter{Event: "Signed In"}, 80},  // seq%3==0 minus pages (seq%15==0: 20)
+		{"event name", eventstore.Filter{Event: "Signed In"}, 80}, // seq%3==0 minus pages (seq%15==0: 20)
 		{"page name", eventstore.Filter{Event: "Home"}, 60},
-		{"user", eventstore.Filter{User: "u1"}, 30},               // seq%10==1 are never pages
+		{"user", eventstore.Filter{User: "u1"}, 30}, // seq%10==1 are never pages
 		{"anonymous user", eventstore.Filter{User: "a5"}, 1},
 		{"time range", eventstore.Filter{From: t0.Add(10 * time.Minute), To: t0.Add(20 * time.Minute)}, 10},
 		{"after seq", eventstore.Filter{AfterSeq: 290}, 10},
