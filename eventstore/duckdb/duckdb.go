@@ -30,6 +30,9 @@ type Options struct {
 type Store struct {
 	db *sql.DB
 	mu sync.Mutex // serialises Append
+	// last is the highest stored seq once known (0: ask the database); this
+	// process is the only writer, so Append keeps it current.
+	last uint64
 }
 
 const schema = `
@@ -106,9 +109,12 @@ func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 func (s *Store) Append(ctx context.Context, msgs []event.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	last, err := s.LastSeq(ctx)
-	if err != nil {
-		return err
+	last := s.last
+	if last == 0 {
+		var err error
+		if last, err = s.LastSeq(ctx); err != nil {
+			return err
+		}
 	}
 	for len(msgs) > 0 && msgs[0].Seq <= last {
 		msgs = msgs[1:]
@@ -147,8 +153,10 @@ func (s *Store) Append(ctx context.Context, msgs []event.Message) error {
 		return fmt.Errorf("event store append: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		s.last = 0 // unknown whether it committed: ask next time
 		return fmt.Errorf("event store commit: %w", err)
 	}
+	s.last = msgs[len(msgs)-1].Seq
 	return nil
 }
 
