@@ -165,6 +165,21 @@ func openApp(ctx context.Context, e *env, dir string) (*app.App, error) {
 	return app.Open(ctx, app.Config{DataDir: dir, Logger: e.logger})
 }
 
+// openWorkspace opens the data directory and picks the workspace (see workspace).
+// The caller closes the app.
+func openWorkspace(ctx context.Context, e *env, dir, want string) (*app.App, opstore.Workspace, error) {
+	a, err := openApp(ctx, e, dir)
+	if err != nil {
+		return nil, opstore.Workspace{}, err
+	}
+	w, err := workspace(ctx, a, want)
+	if err != nil {
+		a.Close()
+		return nil, w, err
+	}
+	return a, w, nil
+}
+
 // workspace picks the workspace named or with the id given, else the first (created if none).
 func workspace(ctx context.Context, a *app.App, want string) (opstore.Workspace, error) {
 	if want == "" {

@@ -50,15 +50,11 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	a, err := openApp(ctx, e, *data)
+	a, w, err := openWorkspace(ctx, e, *data, *ws)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	w, err := workspace(ctx, a, *ws)
-	if err != nil {
-		return err
-	}
 	src, err := sourceNamed(ctx, a, w, *source, opstore.Channel(*channel))
 	if err != nil {
 		return err

@@ -32,15 +32,11 @@ func cmdSource(ctx context.Context, e *env, args []string) error {
 		if !opstore.Channel(*channel).Valid() {
 			return usageError{fmt.Sprintf("--channel %q is not one of %s", *channel, channelList())}
 		}
-		a, err := openApp(ctx, e, *data)
+		a, w, err := openWorkspace(ctx, e, *data, *ws)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		w, err := workspace(ctx, a, *ws)
-		if err != nil {
-			return err
-		}
 		s := opstore.Source{WorkspaceID: w.ID, Name: strings.TrimSpace(*name), Channel: opstore.Channel(*channel)}
 		if err := a.Ops.CreateSource(ctx, &s); err != nil {
 			return err
@@ -54,15 +50,11 @@ func cmdSource(ctx context.Context, e *env, args []string) error {
 		if err := f.parse(args); err != nil {
 			return err
 		}
-		a, err := openApp(ctx, e, *data)
+		a, w, err := openWorkspace(ctx, e, *data, *ws)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		w, err := workspace(ctx, a, *ws)
-		if err != nil {
-			return err
-		}
 		srcs, err := a.Ops.Sources(ctx, w.ID)
 		if err != nil {
 			return err

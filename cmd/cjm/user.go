@@ -34,15 +34,11 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		if err := auth.ValidatePassword(*password); err != nil {
 			return usageError{"--password: " + err.Error()}
 		}
-		a, err := openApp(ctx, e, *data)
+		a, w, err := openWorkspace(ctx, e, *data, *ws)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		w, err := workspace(ctx, a, *ws)
-		if err != nil {
-			return err
-		}
 		n, err := a.Ops.UserCount(ctx)
 		if err != nil {
 			return err
@@ -70,15 +66,11 @@ func cmdUser(ctx context.Context, e *env, args []string) error {
 		if err := f.parse(args); err != nil {
 			return err
 		}
-		a, err := openApp(ctx, e, *data)
+		a, w, err := openWorkspace(ctx, e, *data, *ws)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		w, err := workspace(ctx, a, *ws)
-		if err != nil {
-			return err
-		}
 		ms, err := a.Ops.Members(ctx, w.ID)
 		if err != nil {
 			return err
