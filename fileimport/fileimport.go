@@ -64,7 +64,8 @@ type Progress struct {
 	Rejected   int
 	Elapsed    time.Duration
 	// Ingested is how long it took until every line was durably stored
-	// (acknowledged); Elapsed also covers loading into the event store.
+	// (acknowledged). Import returns then; loading into the event store goes
+	// on in the pipeline (Pipeline.Flush waits for it).
 	Ingested time.Duration
 	Done     bool
 }
@@ -96,9 +97,9 @@ type chunk struct {
 	bytes int64
 }
 
-// Import reads r to the end. It returns an error only when the import as a
-// whole failed (unreadable file, bad mapping, storage failure); bad lines are
-// in the summary.
+// Import reads r to the end and returns once every good line is durably
+// ingested. It returns an error only when the import as a whole failed
+// (unreadable file, bad mapping, storage failure); bad lines are in the summary.
 func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -214,10 +215,6 @@ func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 	if failure != nil {
 		return sum, failure
 	}
-	if err := o.Pipeline.Flush(context.WithoutCancel(ctx)); err != nil {
-		return sum, err
-	}
-	sum.Elapsed = time.Since(start)
 	if o.Progress != nil {
 		o.Progress(sum.Progress)
 	}

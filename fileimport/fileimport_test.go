@@ -31,6 +31,9 @@ func run(t testing.TB, e *cjmtest.Env, format fileimport.Format, data string, o 
 
 func stored(t *testing.T, e *cjmtest.Env) []event.Message {
 	t.Helper()
+	if err := e.Pipeline.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var out []event.Message
 	if err := e.Events.Scan(context.Background(), eventstore.Filter{}, func(m *event.Message) error { out = append(out, *m); return nil }); err != nil {
 		t.Fatal(err)
@@ -179,6 +182,9 @@ func BenchmarkImportJSONL(b *testing.B) {
 			WorkspaceID: e.Workspace.ID, SourceID: e.Source.ID, Format: fileimport.JSONL})
 		if err != nil || sum.Accepted != lines {
 			b.Fatal(err, sum.Progress)
+		}
+		if err := e.Pipeline.Flush(context.Background()); err != nil {
+			b.Fatal(err)
 		}
 		total += lines
 		e.Close()

@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cjmhq/cjm/app"
 	"github.com/cjmhq/cjm/opstore"
@@ -197,4 +198,28 @@ func workspace(ctx context.Context, a *app.App, want string) (opstore.Workspace,
 		names = append(names, strconv.Quote(w.Name))
 	}
 	return opstore.Workspace{}, fmt.Errorf("no workspace %q (there are: %s)", want, strings.Join(names, ", "))
+}
+
+// waitLoaded waits until the event store has caught up with the event log,
+// showing progress when that takes more than a moment.
+func waitLoaded(ctx context.Context, e *env, a *app.App) error {
+	done := make(chan error, 1)
+	go func() { done <- a.Pipeline.Flush(ctx) }()
+	start := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	shown := false
+	for {
+		select {
+		case err := <-done:
+			if shown {
+				fmt.Fprintf(e.stderr, "\r  event store caught up in %s%s\n", time.Since(start).Round(time.Millisecond), strings.Repeat(" ", 20))
+			}
+			return err
+		case <-tick.C:
+			s := a.Pipeline.Stats()
+			shown = true
+			fmt.Fprintf(e.stderr, "\r  loading into the event store: %d of %d   ", s.LoadedSeq, s.LogSeq)
+		}
+	}
 }

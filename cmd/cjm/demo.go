@@ -65,7 +65,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		}); err != nil {
 			return err
 		}
-		if err := a.Pipeline.Flush(ctx); err != nil {
+		if err := waitLoaded(ctx, e, a); err != nil {
 			return err
 		}
 	}

@@ -144,7 +144,17 @@ func importFile(ctx context.Context, e *env, a *app.App, name string, o fileimpo
 			}
 		}
 	}
+	start := time.Now()
 	sum, err := fileimport.Import(ctx, in, o)
+	if err != nil {
+		return sum, rejects, err
+	}
+	if quiet {
+		err = a.Pipeline.Flush(ctx)
+	} else {
+		err = waitLoaded(ctx, e, a)
+	}
+	sum.Elapsed = time.Since(start)
 	return sum, rejects, err
 }
 
