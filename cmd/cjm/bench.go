@@ -31,6 +31,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	f := newFlags("bench ingest", e)
 	duration := f.String("duration", "60s", "how long to send")
 	conc := f.Int("concurrency", 16, "concurrent HTTP clients")
+	rate := f.Int("rate", 50000, "offered load in messages/s, spread over the clients (0: as fast as the server answers)")
 	batch := f.Int("batch", 100, "messages per batch")
 	dir := f.String("data", "", "data directory for the server under test (default: a new temporary one, removed afterwards)")
 	if err := f.parse(args[1:]); err != nil {
@@ -40,14 +41,18 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{"--duration: " + err.Error()}
 	}
-	return benchIngest(ctx, e, *dir, d, *conc, *batch)
+	return benchIngest(ctx, e, *dir, d, *conc, *batch, *rate)
 }
 
 // benchIngest runs `cjm serve` as a child process on a fresh data directory
 // and sends it batches from concurrent clients over loopback HTTP, measuring
 // throughput, acknowledgement latency and the server's memory; at the end it
 // checks that every acknowledged message was stored exactly once.
-func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc, batchSize int) error {
+//
+// With a rate, the clients send on a fixed schedule (open loop) and latency
+// is measured from when a batch was due, so a slow server cannot hide its
+// queueing by slowing the clients down.
+func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc, batchSize, rate int) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "cjm-bench-")
 		if err != nil {
@@ -102,7 +107,11 @@ func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc,
 	if err := waitHealthy(ctx, base, 30*time.Second); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "bench ingest: %d clients, %d messages/batch, %s, server pid %d at %s\n", conc, batchSize, d, cmd.Process.Pid, base)
+	offered := "as fast as answered"
+	if rate > 0 {
+		offered = fmt.Sprintf("offered %d messages/s", rate)
+	}
+	fmt.Fprintf(e.stdout, "bench ingest: %d clients, %d messages/batch, %s, %s, server pid %d at %s\n", conc, batchSize, offered, d, cmd.Process.Pid, base)
 
 	var (
 		sent, acked atomic.Int64
@@ -136,13 +145,25 @@ func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc,
 			defer wg.Done()
 			var mine []time.Duration
 			var body bytes.Buffer
+			var interval time.Duration
+			if rate > 0 {
+				interval = time.Duration(float64(time.Second) * float64(conc*batchSize) / float64(rate))
+			}
+			due := start.Add(time.Duration(c) * interval / time.Duration(conc))
 			for n := 0; time.Now().Before(stop) && ctx.Err() == nil; n++ {
 				body.Reset()
 				benchBatch(&body, c, n, batchSize)
+				if interval > 0 {
+					time.Sleep(time.Until(due))
+				}
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/batch", bytes.NewReader(body.Bytes()))
 				req.SetBasicAuth(src.WriteKey, "")
 				req.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
+				if interval > 0 {
+					t0 = due
+					due = due.Add(interval)
+				}
 				resp, err := client.Do(req)
 				if err != nil {
 					failures.Add(1)
@@ -179,8 +200,8 @@ func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc,
 		}
 		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
 	}
-	rate := float64(acked.Load()) / elapsed.Seconds()
-	fmt.Fprintf(e.stdout, "acknowledged %d messages in %.1fs: %.0f messages/s (%d failed requests)\n", acked.Load(), elapsed.Seconds(), rate, failures.Load())
+	achieved := float64(acked.Load()) / elapsed.Seconds()
+	fmt.Fprintf(e.stdout, "acknowledged %d messages in %.1fs: %.0f messages/s (%d failed requests)\n", acked.Load(), elapsed.Seconds(), achieved, failures.Load())
 	fmt.Fprintf(e.stdout, "ack latency: p50 %s  p90 %s  p99 %s  max %s\n", pct(0.5).Round(time.Microsecond), pct(0.9).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
 	fmt.Fprintf(e.stdout, "server memory: peak RSS sampled %.0f MB, high-water mark %.0f MB\n", float64(peakRSS.Load())/1024, float64(hwm)/1024)
@@ -202,22 +223,48 @@ func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc,
 	return nil
 }
 
-// benchBatch writes a batch of realistic e-commerce track calls (~450 bytes each).
+// benchBatch writes a batch of realistic e-commerce track calls (~450 bytes
+// each) with unique messageIds, cheaply, so the load generator leaves the CPU
+// to the server under test.
 func benchBatch(b *bytes.Buffer, client, n, size int) {
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var num [20]byte
+	it := func(v int) { b.Write(strconv.AppendInt(num[:0], int64(v), 10)) }
 	b.WriteString(`{"batch":[`)
 	for i := range size {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		user := (client*7919 + n*size + i) % 100000
-		fmt.Fprintf(b, `{"type":"track","messageId":"bench-%d-%d-%d-%d","anonymousId":"anon-%d","userId":"user-%d","event":"Product Viewed",`+
-			`"properties":{"product_id":"SKU-%d","category":"Túi xách","price":1290000,"currency":"VND"},`+
-			`"context":{"page":{"path":"/san-pham/tui-%d","url":"https://maybouti.vn/san-pham/tui-%d"},"userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","locale":"vi-VN","sessionId":%d},`+
-			`"timestamp":"%s"}`, time.Now().UnixNano(), client, n, i, user, user, i, i, i, n, now)
+		b.WriteString(`{"type":"track","messageId":"bench-`)
+		b.WriteString(runID)
+		b.WriteByte('-')
+		it(client)
+		b.WriteByte('-')
+		it(n)
+		b.WriteByte('-')
+		it(i)
+		b.WriteString(`","anonymousId":"anon-`)
+		it(user)
+		b.WriteString(`","userId":"user-`)
+		it(user)
+		b.WriteString(`","event":"Product Viewed","properties":{"product_id":"SKU-`)
+		it(i)
+		b.WriteString(`","category":"Túi xách","price":1290000,"currency":"VND"},"context":{"page":{"path":"/san-pham/tui-`)
+		it(i)
+		b.WriteString(`","url":"https://maybouti.vn/san-pham/tui-`)
+		it(i)
+		b.WriteString(`"},"userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","locale":"vi-VN","sessionId":`)
+		it(n)
+		b.WriteString(`},"timestamp":"`)
+		b.WriteString(now)
+		b.WriteString(`"}`)
 	}
 	b.WriteString(`],"sentAt":"` + now + `","context":{"library":{"name":"cjm-bench","version":"1"}}}`)
 }
+
+// runID makes the messageIds of one bench run unique against earlier runs on the same data.
+var runID = strconv.FormatInt(time.Now().UnixNano(), 36)
 
 func waitHealthy(ctx context.Context, base string, d time.Duration) error {
 	deadline := time.Now().Add(d)

@@ -367,6 +367,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.requests++
 	c.attempts[b.MessageID]++
 	c.mu.Unlock()
+	r = r.Clone(r.Context())
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	resp, err := c.base.RoundTrip(r)
 	if err != nil {
@@ -436,7 +437,7 @@ func segmentGo(t *testing.T, kill bool) {
 	addr := freeAddr(t)
 	srv := startServer(t, dir, addr)
 
-	log := &clientLog{ok: map[string]int{}, ackedAt: 3000, ackedCh: make(chan struct{})}
+	cl := &clientLog{ok: map[string]int{}, ackedAt: 3000, ackedCh: make(chan struct{})}
 	tr := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone(), statuses: map[int]int{}, attempts: map[string]int{}}
 	client, err := analytics.NewWithConfig(key, analytics.Config{
 		Endpoint:  srv.base,
@@ -445,8 +446,8 @@ func segmentGo(t *testing.T, kill bool) {
 		// 50 ms, 100 ms, ... capped at 2 s: the 10 attempts span about 9 s,
 		// several times what a restart takes.
 		RetryAfter: func(i int) time.Duration { return min(50*time.Millisecond<<i, 2*time.Second) },
-		Callback:   log,
-		Logger:     log,
+		Callback:   cl,
+		Logger:     cl,
 		Transport:  tr,
 	})
 	if err != nil {
@@ -482,11 +483,11 @@ func segmentGo(t *testing.T, kill bool) {
 	var enqueuedAtKill int64
 	if kill {
 		select {
-		case <-log.ackedCh:
+		case <-cl.ackedCh:
 		case <-time.After(60 * time.Second):
-			t.Fatalf("3,000 messages not acknowledged within 60 s (acked %d)", log.acked.Load())
+			t.Fatalf("3,000 messages not acknowledged within 60 s (acked %d)", cl.acked.Load())
 		}
-		ackedAtKill := log.acked.Load()
+		ackedAtKill := cl.acked.Load()
 		enqueuedAtKill = enqueued.Load()
 		killedAt = time.Since(start)
 		srv.kill()
@@ -507,9 +508,9 @@ func segmentGo(t *testing.T, kill bool) {
 	}
 	// Wait for every message's callback: Close would drop batches still waiting to retry.
 	deadline := time.Now().Add(60 * time.Second)
-	for log.done() < segmentMessages {
+	for cl.done() < segmentMessages {
 		if time.Now().After(deadline) {
-			t.Fatalf("after 60 s only %d of %d messages were acknowledged or dropped", log.done(), segmentMessages)
+			t.Fatalf("after 60 s only %d of %d messages were acknowledged or dropped", cl.done(), segmentMessages)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -524,12 +525,12 @@ func segmentGo(t *testing.T, kill bool) {
 	tr.mu.Lock()
 	t.Logf("analytics-go: %d messages in %s: %d HTTP requests for %d batches, %d batches retried, at most %d attempts; %d network errors, %d non-2xx %v, %d messages answered as duplicates; client error log (%d) begins %q",
 		segmentMessages, sent.Round(time.Millisecond), tr.requests, batches, retried, most, tr.netErrs.Load(), tr.non2xx.Load(), tr.statuses,
-		tr.duplicates.Load(), log.errs, log.firstErr)
+		tr.duplicates.Load(), cl.errs, cl.firstErr)
 	tr.mu.Unlock()
 	t.Logf("server exited 0, %s after SIGTERM", drain.Round(time.Millisecond))
 
-	if log.dropped > 0 {
-		t.Fatalf("the Segment client gave up on %d messages (retries exhausted), e.g. %q", log.dropped, log.failures)
+	if cl.dropped > 0 {
+		t.Fatalf("the Segment client gave up on %d messages (retries exhausted), e.g. %q", cl.dropped, cl.failures)
 	}
 	if kill {
 		if enqueuedAtKill >= segmentMessages {
@@ -542,7 +543,7 @@ func segmentGo(t *testing.T, kill bool) {
 		t.Errorf("%d batches were retried without a kill (%d network errors, non-2xx %v)", retried, tr.netErrs.Load(), tr.statuses)
 	}
 	for n := range segmentMessages {
-		if c := log.ok[goMessageID(n)]; c != 1 {
+		if c := cl.ok[goMessageID(n)]; c != 1 {
 			t.Fatalf("client acknowledged %s %d times, want 1", goMessageID(n), c)
 		}
 	}
