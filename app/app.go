@@ -40,6 +40,9 @@ type Config struct {
 	MemoryLimit string
 	// SecureCookies marks session cookies Secure (serve behind https).
 	SecureCookies bool
+	// Bulk tunes the stores for loading large volumes (imports, the demo):
+	// bigger event store transactions and checkpoints, more memory.
+	Bulk bool
 }
 
 // App is cjm running on one data directory.
@@ -85,10 +88,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.Log, err = eventlog.Open(filepath.Join(cfg.DataDir, "log"), eventlog.Options{NoSync: cfg.NoSync}); err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
 	}
-	if a.Events, err = duckdb.Open(filepath.Join(cfg.DataDir, "events.duckdb"), duckdb.Options{MemoryLimit: cfg.MemoryLimit}); err != nil {
+	dopts := duckdb.Options{MemoryLimit: cfg.MemoryLimit}
+	iopts := ingest.Options{Log: a.Log, Rejects: a.Ops, Logger: cfg.Logger}
+	if cfg.Bulk {
+		dopts.CheckpointThreshold = "256MB"
+		iopts.LoadBatch = 100000
+	}
+	if a.Events, err = duckdb.Open(filepath.Join(cfg.DataDir, "events.duckdb"), dopts); err != nil {
 		return nil, err
 	}
-	if a.Pipeline, err = ingest.Open(ctx, ingest.Options{Log: a.Log, Store: a.Events, Rejects: a.Ops, Logger: cfg.Logger}); err != nil {
+	iopts.Store = a.Events
+	if a.Pipeline, err = ingest.Open(ctx, iopts); err != nil {
 		return nil, err
 	}
 	ok = true

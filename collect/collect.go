@@ -237,7 +237,7 @@ func (c *Collector) handle(r *http.Request, typ event.Type, kind string) (respon
 			res.Rejected = append(res.Rejected, ingest.Rejection{Index: i, Error: *e})
 			rejected = append(rejected, opstore.Rejected{
 				WorkspaceID: ke.src.WorkspaceID, SourceID: ke.src.ID, ReceivedAt: received,
-				Origin: "http:/v1/" + kind, Index: i, Code: e.Code, Field: e.Field, Reason: e.Reason, Payload: string(raw),
+				Origin: "POST /v1/" + kind, Index: map[bool]int{true: i, false: -1}[isBatch], Code: e.Code, Field: e.Field, Reason: e.Reason, Payload: string(raw), // Index -1: not in a batch
 			})
 			continue
 		}

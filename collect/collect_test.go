@@ -193,7 +193,7 @@ func TestBatchKeepsValidAndReportsRejected(t *testing.T) {
 		t.Fatalf("rejected store: %v %+v", err, kept)
 	}
 	for _, k := range kept {
-		if k.SourceID != s.Source.ID || k.Payload == "" || k.Origin != "http:/v1/batch" {
+		if k.SourceID != s.Source.ID || k.Payload == "" || k.Origin != "POST /v1/batch" {
 			t.Errorf("kept %+v", k)
 		}
 	}

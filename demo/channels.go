@@ -861,21 +861,31 @@ func (g *generator) zns(c *customer, t int64, template, templateName, campName, 
 	g.schedule(tc+g.between(2*second, 10*second), epClickVisit, click, -1)
 }
 
-// email sends an email; a click brings a visit from campaign click (with
-// arg for the visit, e.g. the cart).
-func (g *generator) email(c *customer, t int64, campID, campName, typ, subject, link string, pOpen, pClick float64, click uint8, arg int32) {
-	emailID := "em-" + campID + "-" + strconv.Itoa(c.idx)
+// mail is an email of a campaign to one customer.
+type mail struct {
+	id, campID, campName, typ, subject, link string
+}
+
+func newMail(c *customer, campID, campName, typ, subject, link string) mail {
+	return mail{id: "em-" + campID + "-" + strconv.Itoa(c.idx), campID: campID, campName: campName, typ: typ, subject: subject, link: link}
+}
+
+// mailProps starts the properties of an event of m.
+func (g *generator) mailProps(m *mail) *jsonw {
+	p := g.props()
+	p.str("email_id", m.id)
+	p.str("email_subject", m.subject)
+	p.str("campaign_id", m.campID)
+	p.str("campaign_name", m.campName)
+	p.str("email_type", m.typ)
+	return p
+}
+
+// email sends m; a click brings a visit from campaign click (with arg for
+// the visit, e.g. the cart).
+func (g *generator) email(c *customer, t int64, m *mail, pOpen, pClick float64, click uint8, arg int32) {
 	ctx := g.libCtx("email-connector", "email", c.email)
-	body := func() *jsonw {
-		p := g.props()
-		p.str("email_id", emailID)
-		p.str("email_subject", subject)
-		p.str("campaign_id", campID)
-		p.str("campaign_name", campName)
-		p.str("email_type", typ)
-		return p
-	}
-	g.add(srcEmail, event.Track, "Email Delivered", t, c.uid, "", body().end(), nil, ctx)
+	g.add(srcEmail, event.Track, "Email Delivered", t, c.uid, "", g.mailProps(m).end(), nil, ctx)
 	if t > c.t1 { // lapsed customers rarely open
 		pOpen /= 3
 	}
@@ -886,13 +896,20 @@ func (g *generator) email(c *customer, t int64, campID, campName, typ, subject, 
 	if localHour(to) < 6 {
 		to += 7 * hour
 	}
-	g.add(srcEmail, event.Track, "Email Opened", to, c.uid, "", body().end(), nil, ctx)
+	g.emailOpened(c, to, m, pClick, click, arg)
+}
+
+// emailOpened is the customer opening m at t and, with chance pClick,
+// clicking its link, which brings a visit from campaign click.
+func (g *generator) emailOpened(c *customer, t int64, m *mail, pClick float64, click uint8, arg int32) {
+	ctx := g.libCtx("email-connector", "email", c.email)
+	g.add(srcEmail, event.Track, "Email Opened", t, c.uid, "", g.mailProps(m).end(), nil, ctx)
 	if !g.chance(pClick) {
 		return
 	}
-	tc := to + g.between(10*second, 5*minute)
-	p := body()
-	p.str("link_url", link)
+	tc := t + g.between(10*second, 5*minute)
+	p := g.mailProps(m)
+	p.str("link_url", m.link)
 	g.add(srcEmail, event.Track, "Email Link Clicked", tc, c.uid, "", p.end(), nil, ctx)
 	g.schedule(tc+g.between(2*second, 10*second), epClickVisit, click, arg)
 }
@@ -912,9 +929,14 @@ func (g *generator) newsletter(c *customer, t int64, i int) {
 	if !c.registered || !c.emailOpt || c.createdAt > t {
 		return
 	}
-	campID := "nl-" + strconv.Itoa(i+1)
-	g.email(c, t, campID, "ban-tin-dinh-ky", "newsletter", newsletterSubjects[i%len(newsletterSubjects)],
-		siteURL+"/danh-muc/tui-xach?utm_source=newsletter&utm_medium=email", 0.3, 0.2, campNewsletter, -1)
+	m := newsletterMail(c, i)
+	g.email(c, t, &m, 0.3, 0.2, campNewsletter, -1)
+}
+
+// newsletterMail is newsletter i (of calendar.newsletters) to c.
+func newsletterMail(c *customer, i int) mail {
+	return newMail(c, "nl-"+strconv.Itoa(i+1), "ban-tin-dinh-ky", "newsletter", newsletterSubjects[i%len(newsletterSubjects)],
+		siteURL+"/danh-muc/tui-xach?utm_source=newsletter&utm_medium=email")
 }
 
 // blast sends the sale's messages: 0 teaser email, 1 launch, 2 last day.
@@ -933,7 +955,8 @@ func (g *generator) blast(c *customer, t int64, i int) {
 		if i == 1 {
 			subject = cal.saleLabel + " – Siêu sale lớn nhất năm đã bắt đầu!"
 		}
-		g.email(c, t, cal.saleName+"-"+strconv.Itoa(i), cal.saleName, "promotion", subject, link, 0.35, 0.3*lapsed, campSaleEmail, -1)
+		m := newMail(c, cal.saleName+"-"+strconv.Itoa(i), cal.saleName, "promotion", subject, link)
+		g.email(c, t, &m, 0.35, 0.3*lapsed, campSaleEmail, -1)
 	}
 	if i == 0 {
 		return
@@ -962,8 +985,9 @@ func (g *generator) blast(c *customer, t int64, i int) {
 }
 
 func (g *generator) cartReminder(c *customer, t int64, k int) {
-	g.email(c, t, "cart-"+strconv.Itoa(k), "cart-reminder", "abandoned_cart", "Bạn quên gì trong giỏ hàng?",
-		siteURL+"/gio-hang?utm_source=email&utm_campaign=cart-reminder", 0.45, 0.4, campCart, int32(k))
+	m := newMail(c, "cart-"+strconv.Itoa(k), "cart-reminder", "abandoned_cart", "Bạn quên gì trong giỏ hàng?",
+		siteURL+"/gio-hang?utm_source=email&utm_campaign=cart-reminder")
+	g.email(c, t, &m, 0.45, 0.4, campCart, int32(k))
 }
 
 // review is a product review of an order, where it was bought.

@@ -129,12 +129,7 @@ func (g *generator) add(src uint8, typ event.Type, label string, ts int64, uid, 
 // flushCustomer puts the current customer's messages in time order, names
 // them and hands them to the batches of their sources.
 func (g *generator) flushCustomer() error {
-	slices.SortFunc(g.keys, func(a, b sortKey) int {
-		if c := cmp.Compare(a.ts, b.ts); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ord, b.ord)
-	})
+	g.sortPending()
 	var idb [32]byte
 	for _, k := range g.keys {
 		m := &g.pend[k.ord]
@@ -147,9 +142,24 @@ func (g *generator) flushCustomer() error {
 			}
 		}
 	}
+	g.dropPending()
+	return nil
+}
+
+// sortPending puts g.keys, the current customer's messages, in time order.
+func (g *generator) sortPending() {
+	slices.SortFunc(g.keys, func(a, b sortKey) int {
+		if c := cmp.Compare(a.ts, b.ts); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ord, b.ord)
+	})
+}
+
+// dropPending forgets the current customer's messages.
+func (g *generator) dropPending() {
 	clear(g.pend) // drop references to the emitted JSON
 	g.pend, g.keys = g.pend[:0], g.keys[:0]
-	return nil
 }
 
 func (g *generator) flushSource(s uint8) error {
@@ -422,7 +432,7 @@ var personaHabits = [4]habits{
 
 // customer generates the whole history of customer idx.
 func (g *generator) customer(idx int) {
-	g.pcg.Seed(splitmix64(uint64(g.opts.Seed)), splitmix64(uint64(idx)^0x5bd1e995_00000000))
+	g.seedCustomer(idx)
 	c := &g.c
 	ol, cl := c.ordersLog[:0], c.carts[:0]
 	*c = customer{idx: idx, ordersLog: ol, carts: cl}
@@ -434,6 +444,11 @@ func (g *generator) customer(idx int) {
 		e := g.next()
 		g.run(c, e)
 	}
+}
+
+// seedCustomer starts the random stream of customer idx.
+func (g *generator) seedCustomer(idx int) {
+	g.pcg.Seed(splitmix64(uint64(g.opts.Seed)), splitmix64(uint64(idx)^0x5bd1e995_00000000))
 }
 
 // profile draws who the customer is and which channels they use.

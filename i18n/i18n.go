@@ -21,10 +21,61 @@ var catalogs = map[string]map[string]string{"vi": vi, "en": en}
 // Valid reports whether lang is a supported language.
 func Valid(lang string) bool { return slices.Contains(Langs, lang) }
 
-// Has reports whether key is in the catalog.
+// Has reports whether key is in the catalog as a plain text, for T.
 func Has(key string) bool {
 	_, ok := vi[key]
 	return ok
+}
+
+// Plural categories, as CLDR names them. A count text is stored once per
+// category its language distinguishes, under KEY_CATEGORY: English writes
+// "rejected.total_one" and "rejected.total_other"; Vietnamese, whose nouns
+// do not change with the count, writes "rejected.total_other" only.
+const (
+	One   = "one"
+	Other = "other"
+)
+
+// pluralForms lists the categories each language's catalog writes, in order.
+var pluralForms = map[string][]string{"vi": {Other}, "en": {One, Other}}
+
+// Plural returns the plural category of the count n in lang.
+func Plural(lang string, n int64) string {
+	switch lang {
+	case "en":
+		if n == 1 || n == -1 {
+			return One
+		}
+	}
+	return Other
+}
+
+// HasPlural reports whether key is in the catalog as a count text, for N.
+func HasPlural(key string) bool {
+	_, ok := vi[key+"_"+Other]
+	return ok
+}
+
+// N returns the count text key in lang in the form for the count n ("1
+// rejected event", "2 rejected events"), formatted with args as by
+// fmt.Sprintf, or, without args, with n written as by Number (the text then
+// has a single %s). An unknown language falls back to the default; an unknown
+// key is returned as it is.
+func N(lang, key string, n int64, args ...any) string {
+	c, ok := catalogs[lang]
+	if !ok {
+		lang, c = Default, catalogs[Default]
+	}
+	s, ok := c[key+"_"+Plural(lang, n)]
+	if !ok {
+		if s, ok = c[key+"_"+Other]; !ok {
+			return key
+		}
+	}
+	if len(args) == 0 {
+		args = []any{Number(lang, n)}
+	}
+	return fmt.Sprintf(s, args...)
 }
 
 // Keys returns every key of the catalog of lang (nil for an unknown language).

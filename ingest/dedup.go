@@ -1,7 +1,7 @@
 package ingest
 
 // keySet is an open-addressing hash set of 64-bit dedup keys: 8 bytes a key at
-// a load factor of at most 1/2, far smaller than a Go map. Key 0 is stored as 1.
+// a load factor of at most 3/4, far smaller than a Go map. Key 0 is stored as 1.
 type keySet struct {
 	slots []uint64
 	n     int
@@ -9,7 +9,7 @@ type keySet struct {
 
 func newKeySet(capacity int) *keySet {
 	size := 1024
-	for size < capacity*2 {
+	for size*3 < capacity*4 {
 		size <<= 1
 	}
 	return &keySet{slots: make([]uint64, size)}
@@ -25,7 +25,7 @@ func fix(k uint64) uint64 {
 // add inserts k and reports whether it was new.
 func (s *keySet) add(k uint64) bool {
 	k = fix(k)
-	if (s.n+1)*2 > len(s.slots) {
+	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow()
 	}
 	mask := uint64(len(s.slots) - 1)

@@ -15,6 +15,9 @@ import (
 const (
 	eventsPageSize = 50
 	feedMax        = 200
+	// receivedApart is how far the receive time may be from the event time
+	// before the list shows both.
+	receivedApart = time.Minute
 )
 
 // eventFilter is the filter of the live events page, from its query string.
@@ -51,6 +54,17 @@ func (f eventFilter) query(extra ...string) string {
 // Active reports whether any filter is set.
 func (f eventFilter) Active() bool { return f != eventFilter{} }
 
+// Count is the number of filters set.
+func (f eventFilter) Count() int {
+	n := 0
+	for _, s := range []string{f.Source, f.Type, f.Event, f.User} {
+		if s != "" {
+			n++
+		}
+	}
+	return n
+}
+
 type eventsData struct {
 	Filter  eventFilter
 	Sources []opstore.Source
@@ -65,18 +79,25 @@ type eventsData struct {
 	Zone    string
 }
 
-// eventRow is one message as the list shows it.
+// eventRow is one message as the list shows it. The list is in the order
+// messages arrived (Seq); the time it shows is the event's own, with the
+// receive time under it when the two are apart.
 type eventRow struct {
-	Seq         uint64          `json:"seq"`
-	Type        event.Type      `json:"type"`
-	Label       string          `json:"label"`
-	UserID      string          `json:"userId,omitempty"`
-	AnonymousID string          `json:"anonymousId,omitempty"`
-	SourceID    string          `json:"sourceId"`
-	Source      string          `json:"source"`
-	Timestamp   time.Time       `json:"timestamp"`
-	Time        string          `json:"time"` // in the workspace's time zone, as the page shows it
-	ISO         string          `json:"-"`
+	Seq         uint64     `json:"seq"`
+	Type        event.Type `json:"type"`
+	Label       string     `json:"label"`
+	UserID      string     `json:"userId,omitempty"`
+	AnonymousID string     `json:"anonymousId,omitempty"`
+	SourceID    string     `json:"sourceId"`
+	Source      string     `json:"source"`
+	Timestamp   time.Time  `json:"timestamp"`
+	Time        string     `json:"time"` // in the workspace's time zone, as the page shows it
+	ISO         string     `json:"-"`
+	ReceivedAt  time.Time  `json:"receivedAt"`
+	// Received is the receive time as the page shows it, when it is more
+	// than receivedApart from the event time (an import, a late batch).
+	Received    string          `json:"received,omitempty"`
+	ReceivedISO string          `json:"-"`
 	Message     json.RawMessage `json:"message"`
 	Pretty      string          `json:"-"`
 }
@@ -86,6 +107,7 @@ func (s *server) sourceNames(q *req) ([]opstore.Source, map[string]string, error
 	if err != nil {
 		return nil, nil, err
 	}
+	sortSources(sources)
 	names := make(map[string]string, len(sources))
 	for _, src := range sources {
 		names[src.ID] = src.Name
@@ -109,11 +131,16 @@ func (q *req) eventRows(msgs []event.Message, names map[string]string) ([]eventR
 		if src == "" {
 			src = m.SourceID
 		}
-		rows = append(rows, eventRow{
+		row := eventRow{
 			Seq: m.Seq, Type: m.Type, Label: m.Label(), UserID: m.UserID, AnonymousID: m.AnonymousID,
 			SourceID: m.SourceID, Source: src, Timestamp: m.Timestamp, Time: when(q.lang, q.loc, m.Timestamp), ISO: m.Timestamp.In(q.loc).Format(time.RFC3339),
-			Message: raw, Pretty: string(pretty),
-		})
+			ReceivedAt: m.ReceivedAt, Message: raw, Pretty: string(pretty),
+		}
+		if d := m.ReceivedAt.Sub(m.Timestamp); !m.ReceivedAt.IsZero() && (d > receivedApart || d < -receivedApart) {
+			row.Received = when(q.lang, q.loc, m.ReceivedAt)
+			row.ReceivedISO = m.ReceivedAt.In(q.loc).Format(time.RFC3339)
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

@@ -77,6 +77,7 @@ func (s *server) overview(q *req) error {
 	if err != nil {
 		return err
 	}
+	sortSources(sources)
 	d.Sources = len(sources)
 	if len(sources) > 0 {
 		d.FirstSource = "/sources/" + sources[0].ID

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/cjmhq/cjm/i18n"
 	"github.com/cjmhq/cjm/opstore"
@@ -32,6 +33,8 @@ type rejectedRow struct {
 	opstore.Rejected
 	SourceName string
 	Explain    string // catalog key explaining the code, "" when unknown
+	From       string // where it came from, as a person reads it (origin)
+	Position   string // its place in a batch, "" when it was not in one
 }
 
 func (s *server) rejectedPage(q *req) error {
@@ -73,8 +76,47 @@ func (s *server) rejectedPage(q *req) error {
 		if i18n.Has("reason." + r.Code) {
 			row.Explain = "reason." + r.Code
 		}
+		row.From, row.Index = origin(q.lang, r.Origin, r.Index)
+		if row.Index >= 0 {
+			row.Position = i18n.T(q.lang, "rejected.index", row.Index)
+		}
 		d.Rows = append(d.Rows, row)
 	}
 	s.render(q, http.StatusOK, "rejected", q.page("rejected.title", "nav.rejected", d))
 	return nil
+}
+
+// origin describes where a rejected message came from in lang, and returns
+// its index in a batch (-1 when it was not in one). Origins are written by
+// their producer:
+//
+//   - "POST /v1/KIND": an HTTP request to the collector, shown as it is;
+//     index -1 for a single-message endpoint (/v1/track…), the message's
+//     index for a batch. Before the method was named these were written
+//     "http:/v1/KIND", with index 0 for a single message.
+//   - "import:FILE:LINE": a file import (cjm import), index -1, shown as
+//     "file FILE, line LINE".
+//   - "demo": the demo data generator.
+//
+// Anything else is shown as it is.
+func origin(lang, o string, index int) (string, int) {
+	switch {
+	case strings.HasPrefix(o, "http:/v1/"):
+		path := strings.TrimPrefix(o, "http:")
+		if kind := strings.TrimPrefix(path, "/v1/"); kind != "batch" && kind != "b" && kind != "import" {
+			index = -1
+		}
+		return "POST " + path, index
+	case strings.HasPrefix(o, "import:"):
+		file := strings.TrimPrefix(o, "import:")
+		if i := strings.LastIndexByte(file, ':'); i >= 0 {
+			if line, err := strconv.Atoi(file[i+1:]); err == nil && line > 0 {
+				return i18n.T(lang, "rejected.origin_import", file[:i], line), index
+			}
+		}
+		return i18n.T(lang, "rejected.origin_file", file), index
+	case o == "demo":
+		return i18n.T(lang, "rejected.origin_demo"), index
+	}
+	return o, index
 }

@@ -163,14 +163,18 @@ func (s *server) parseTemplates() (map[string]map[string]*template.Template, err
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t": func(key string, args ...any) string { return i18n.T(lang, key, args...) },
+		// tn is a count text in the form for n: {{tn "rejected.total" .Total}}
+		// shows "1 rejected event in all" and "2 rejected events in all".
+		"tn": func(key string, n any, args ...any) (string, error) {
+			c, ok := count(n)
+			if !ok {
+				return "", fmt.Errorf("tn %q: the count %v (%T) is not an integer", key, n, n)
+			}
+			return i18n.N(lang, key, c, args...), nil
+		},
 		"num": func(n any) string {
-			switch v := n.(type) {
-			case int:
-				return i18n.Number(lang, int64(v))
-			case int64:
-				return i18n.Number(lang, v)
-			case uint64:
-				return i18n.Number(lang, int64(v))
+			if c, ok := count(n); ok {
+				return i18n.Number(lang, c)
 			}
 			return fmt.Sprint(n)
 		},
@@ -206,6 +210,23 @@ func funcs(lang string) template.FuncMap {
 		},
 		"f": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	}
+}
+
+// count is n as an int64, if it is an integer.
+func count(n any) (int64, bool) {
+	switch v := n.(type) {
+	case int:
+		return int64(v), true
+	case int64:
+		return v, true
+	case int32:
+		return int64(v), true
+	case uint64:
+		return int64(v), true
+	case uint32:
+		return int64(v), true
+	}
+	return 0, false
 }
 
 // render writes page name with data p.

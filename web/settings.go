@@ -20,6 +20,10 @@ type usersData struct {
 type memberRow struct {
 	opstore.Member
 	Self bool
+	// LastOwner is set on the only owner of the workspace: their role cannot
+	// change and they cannot be removed (changeRole and removeMember refuse),
+	// so the page disables those controls and says why.
+	LastOwner bool
 }
 
 func (s *server) usersPage(q *req) error {
@@ -33,9 +37,16 @@ func (s *server) usersRender(q *req, f *form, errKey string, status int) error {
 	if err != nil {
 		return err
 	}
+	sortMembers(ms)
 	d := usersData{Form: f, Error: errKey}
+	owners := 0
 	for _, m := range ms {
-		d.Members = append(d.Members, memberRow{Member: m, Self: m.User.ID == q.user.ID})
+		if m.Role == opstore.Owner {
+			owners++
+		}
+	}
+	for _, m := range ms {
+		d.Members = append(d.Members, memberRow{Member: m, Self: m.User.ID == q.user.ID, LastOwner: m.Role == opstore.Owner && owners == 1})
 	}
 	s.render(q, status, "users", q.page("users.title", "nav.users", d))
 	return nil
@@ -119,6 +130,10 @@ func (s *server) member(q *req) (opstore.Member, bool, error) {
 }
 
 func (s *server) changeRole(q *req) error {
+	// One member change at a time, so that two owners demoting each other at
+	// once cannot both pass the last-owner check.
+	s.membersMu.Lock()
+	defer s.membersMu.Unlock()
 	m, lastOwner, err := s.member(q)
 	if err != nil {
 		return err
@@ -138,6 +153,8 @@ func (s *server) changeRole(q *req) error {
 }
 
 func (s *server) removeMember(q *req) error {
+	s.membersMu.Lock()
+	defer s.membersMu.Unlock()
 	m, lastOwner, err := s.member(q)
 	if err != nil {
 		return err

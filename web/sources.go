@@ -30,6 +30,7 @@ func (s *server) sourcesRender(q *req, f *form, status int) error {
 	if err != nil {
 		return err
 	}
+	sortSources(sources)
 	d := sourcesData{Form: f}
 	for _, src := range sources {
 		n, err := s.events.Count(q.ctx, eventstore.Filter{WorkspaceID: q.ws.ID, SourceID: src.ID})

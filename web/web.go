@@ -67,6 +67,9 @@ type server struct {
 
 	setupDone atomic.Bool
 	setupMu   sync.Mutex
+	// membersMu serialises role changes and removals, which check that a
+	// workspace keeps an owner before they write.
+	membersMu sync.Mutex
 	// dummyHash is checked against when a login names an unknown e-mail, so
 	// that answer takes as long as a wrong password.
 	dummyHash string
@@ -193,7 +196,7 @@ type req struct {
 	sess        opstore.Session
 	user        opstore.User
 	memberships []opstore.Member
-	workspaces  []opstore.Workspace // the workspaces of memberships, in that order
+	workspaces  []opstore.Workspace // the workspaces of memberships, by name (sortWorkspaces)
 	ws          opstore.Workspace   // zero when the user has no workspace
 	role        opstore.Role
 	loc         *time.Location
@@ -349,6 +352,7 @@ func (s *server) loadSession(q *req) error {
 			q.workspaces = append(q.workspaces, w)
 		}
 	}
+	sortWorkspaces(q.workspaces)
 	ws, ok := byID[cur.WorkspaceID]
 	if !ok {
 		return fmt.Errorf("workspace %s of a membership: %w", cur.WorkspaceID, opstore.ErrNotFound)

@@ -161,9 +161,10 @@ func dataFlag(f flags, def string) *string {
 	return f.String("data", def, "data directory")
 }
 
-// openApp opens the data directory for a CLI command.
+// openApp opens the data directory for a CLI command, tuned for bulk loading
+// (the commands that write, import and demo, load many events at once).
 func openApp(ctx context.Context, e *env, dir string) (*app.App, error) {
-	return app.Open(ctx, app.Config{DataDir: dir, Logger: e.logger})
+	return app.Open(ctx, app.Config{DataDir: dir, Logger: e.logger, Bulk: true})
 }
 
 // openWorkspace opens the data directory and picks the workspace (see workspace).

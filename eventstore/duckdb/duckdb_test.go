@@ -143,7 +143,7 @@ func TestSettings(t *testing.T) {
 	if err := s.db.QueryRow(`SELECT current_setting('checkpoint_threshold')`).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
-	if v != "256.0 MiB" && v != "244.1 MiB" && v != "256MB" {
+	if v != "64.0 MiB" && v != "61.0 MiB" && v != "64MB" {
 		t.Errorf("checkpoint_threshold %q", v)
 	}
 }

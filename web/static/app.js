@@ -12,17 +12,30 @@
     sel.addEventListener('change', function () { sel.form.submit(); });
   });
 
-  // Navigation drawer on small screens.
+  // Navigation drawer on small screens, over a dimmed backdrop that closes
+  // it when clicked.
   var toggle = document.querySelector('[data-menu-toggle]');
   if (toggle) {
+    var backdrop = document.createElement('div');
+    backdrop.className = 'nav-backdrop';
+    backdrop.setAttribute('data-nav-backdrop', '');
+    document.body.appendChild(backdrop);
     var setOpen = function (open) {
       document.body.classList.toggle('nav-open', open);
       toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
     };
     toggle.addEventListener('click', function () { setOpen(!document.body.classList.contains('nav-open')); });
+    backdrop.addEventListener('click', function () { setOpen(false); });
     document.addEventListener('keydown', function (e) {
       if (e.key === 'Escape' && document.body.classList.contains('nav-open')) { setOpen(false); toggle.focus(); }
     });
+  }
+
+  // The events page's filters fold away on small screens so the events come
+  // first; on wide screens there is room, so they start open. The server
+  // opens them when a filter is set.
+  if (window.matchMedia && window.matchMedia('(min-width: 901px)').matches) {
+    $$('details[data-filter-box]').forEach(function (d) { d.open = true; });
   }
 
   // The user menu closes on Escape and on a click elsewhere.
