@@ -49,6 +49,9 @@ type Pipeline struct {
 	delay   time.Duration
 	hurry   chan struct{} // poked by WaitLoaded to skip the load delay
 
+	pauseMu sync.Mutex
+	paused  chan struct{} // non-nil while loading is paused; closed on resume
+
 	mu   sync.Mutex // guards seen
 	seen *keySet
 
@@ -190,6 +193,13 @@ func (p *Pipeline) load(ctx context.Context) {
 				return
 			}
 		}
+		if ch := p.pausedCh(); ch != nil {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return
+			}
+		}
 		if p.log.LastSeq()-loaded < uint64(p.batch/4) {
 			t := time.NewTimer(p.delay)
 			select {
@@ -248,7 +258,35 @@ func (p *Pipeline) setLoadErr(err error) {
 	p.loadCond.Broadcast()
 }
 
+// PauseLoading stops loading the log into the event store until
+// ResumeLoading: a bulk import then has both cores for ingesting, and loads
+// afterwards. Messages are acknowledged (durable) as usual meanwhile.
+func (p *Pipeline) PauseLoading() {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	if p.paused == nil {
+		p.paused = make(chan struct{})
+	}
+}
+
+// ResumeLoading undoes PauseLoading.
+func (p *Pipeline) ResumeLoading() {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	if p.paused != nil {
+		close(p.paused)
+		p.paused = nil
+	}
+}
+
+func (p *Pipeline) pausedCh() chan struct{} {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	return p.paused
+}
+
 // WaitLoaded blocks until every message up to seq is in the event store.
+// Call ResumeLoading first if loading was paused.
 func (p *Pipeline) WaitLoaded(ctx context.Context, seq uint64) error {
 	stop := context.AfterFunc(ctx, func() {
 		p.loadMu.Lock()

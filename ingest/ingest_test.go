@@ -150,3 +150,21 @@ func BenchmarkSubmit(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+func TestPauseLoading(t *testing.T) {
+	e := cjmtest.New(t)
+	ctx := context.Background()
+	e.Pipeline.PauseLoading()
+	res, err := e.Pipeline.Submit(ctx, []event.Message{msg(e, "a"), msg(e, "b")}, nil)
+	if err != nil || res.Accepted != 2 {
+		t.Fatal(res, err)
+	}
+	time.Sleep(300 * time.Millisecond) // longer than the load delay
+	if n, _ := e.Events.Count(ctx, eventstore.Filter{}); n != 0 {
+		t.Errorf("loaded %d while paused", n)
+	}
+	e.Pipeline.ResumeLoading()
+	if n := count(t, e); n != 2 {
+		t.Errorf("stored %d after resume", n)
+	}
+}

@@ -677,14 +677,15 @@ func TestRejectedPage(t *testing.T) {
 		if i%2 == 1 {
 			code, field = "invalid_timestamp", "timestamp"
 		}
-		rs = append(rs, opstore.Rejected{WorkspaceID: ws, SourceID: src.ID, ReceivedAt: time.Now(), Origin: "http:/v1/batch",
+		rs = append(rs, opstore.Rejected{WorkspaceID: ws, SourceID: src.ID, ReceivedAt: time.Now(), Origin: "POST /v1/batch",
 			Index: i % 7, Code: code, Field: field, Reason: "reason " + code, Payload: fmt.Sprintf(`{"event":"Bad %02d"}`, i)})
 	}
 	if err := e.ops.AddRejected(context.Background(), rs); err != nil {
 		t.Fatal(err)
 	}
 	r := c.get("/rejected")
-	expect(t, r, http.StatusOK, "missing_identity", "invalid_timestamp", "userId", "http:/v1/batch", "Website",
+	expect(t, r, http.StatusOK, "missing_identity", "invalid_timestamp", "userId", "POST /v1/batch", "Website",
+		i18n.T("vi", "rejected.index", 59%7), i18n.N("vi", "rejected.total", 60),
 		i18n.T("vi", "reason.missing_identity"), `{"event":"Bad 59"}`, "reason invalid_timestamp", i18n.T("vi", "events.older"))
 	expectNot(t, r, `Bad 00"`)
 	r = c.get("/rejected?code=missing_identity")
@@ -900,7 +901,7 @@ func TestOverview(t *testing.T) {
 	)
 	r = c.get("/")
 	// Today 1, 7 days 2, total 3, one source; two steps of three done.
-	expect(t, r, http.StatusOK, i18n.T("vi", "overview.checklist_progress", 2, 3))
+	expect(t, r, http.StatusOK, i18n.N("vi", "overview.checklist_progress", 3, 2, 3))
 	for _, want := range []string{"1", "2", "3", "1"} {
 		if !strings.Contains(r.body, `<span class="stat-value">`+want+`</span>`) {
 			t.Errorf("overview lacks the figure %s", want)
@@ -1042,5 +1043,312 @@ func TestConcurrentSetup(t *testing.T) {
 	}
 	if wss, _ := e.ops.Workspaces(context.Background()); len(wss) != 1 {
 		t.Errorf("%d workspaces after concurrent setups, want 1", len(wss))
+	}
+}
+
+// inOrder checks that each of names appears in s, in that order.
+func inOrder(t *testing.T, what, s string, names ...string) {
+	t.Helper()
+	s = html.UnescapeString(s)
+	at := 0
+	for _, n := range names {
+		i := strings.Index(s[at:], n)
+		if i < 0 {
+			t.Errorf("%s: %q is missing or out of order (want %q)", what, n, names)
+			return
+		}
+		at += i + len(n)
+	}
+}
+
+// Counts use the plural form of the language: English says "1 event" and
+// "2 events"; Vietnamese has one form.
+func TestCountTexts(t *testing.T) {
+	e := newEnv(t)
+	c := e.setup()
+	ws := e.workspace().ID
+	one := e.createSource("Một", opstore.Website)
+	two := e.createSource("Hai", opstore.App)
+	e.appendEvents(
+		event.Message{WorkspaceID: ws, SourceID: one.ID, Type: event.Track, Event: "A", UserID: "u"},
+		event.Message{WorkspaceID: ws, SourceID: two.ID, Type: event.Track, Event: "B", UserID: "u"},
+		event.Message{WorkspaceID: ws, SourceID: two.ID, Type: event.Track, Event: "C", UserID: "u"},
+	)
+	if err := e.ops.AddRejected(context.Background(), []opstore.Rejected{{WorkspaceID: ws, SourceID: one.ID, ReceivedAt: time.Now(),
+		Origin: "POST /v1/track", Index: -1, Code: "missing_event", Field: "event", Reason: "r", Payload: "{}"}}); err != nil {
+		t.Fatal(err)
+	}
+	c.get("/")
+	c.post("/lang", url.Values{"lang": {"en"}})
+
+	r := c.get("/sources/" + one.ID)
+	expect(t, r, http.StatusOK, "· 1 event ·")
+	expectNot(t, r, "1 events")
+	expect(t, c.get("/sources/"+two.ID), http.StatusOK, "· 2 events ·")
+	r = c.get("/rejected")
+	expect(t, r, http.StatusOK, "1 rejected event in all")
+	expectNot(t, r, "1 rejected events")
+	// The busiest day of the chart had 2 events (today); the checklist has 3 steps.
+	expect(t, c.get("/"), http.StatusOK, "the busiest day had 3 events.", "2 of 3 steps done")
+
+	c.post("/lang", url.Values{"lang": {"vi"}})
+	expect(t, c.get("/sources/"+one.ID), http.StatusOK, "· 1 sự kiện ·")
+	expect(t, c.get("/rejected"), http.StatusOK, "Tổng cộng 1 sự kiện bị từ chối")
+
+	// The template function takes every integer type the pages count with.
+	tn := funcs("en")["tn"].(func(string, any, ...any) (string, error))
+	for _, n := range []any{1, int64(1), uint64(1), int32(1)} {
+		if s, err := tn("source.events_count", n); err != nil || s != "1 event" {
+			t.Errorf("tn(%T 1) = %q, %v", n, s, err)
+		}
+	}
+	if s, err := tn("source.events_count", 1234); err != nil || s != "1,234 events" {
+		t.Errorf("tn(1234) = %q, %v", s, err)
+	}
+	if _, err := tn("source.events_count", "1"); err == nil {
+		t.Error("tn took a string for a count")
+	}
+}
+
+func TestRejectedOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		lang, origin string
+		index        int
+		want         string
+		wantIndex    int
+	}{
+		{"en", "POST /v1/track", -1, "POST /v1/track", -1},
+		{"en", "POST /v1/batch", 3, "POST /v1/batch", 3},
+		{"en", "POST /v1/b", 0, "POST /v1/b", 0},
+		// Written before the method was named: a single message said index 0.
+		{"en", "http:/v1/track", 0, "POST /v1/track", -1},
+		{"en", "http:/v1/t", 0, "POST /v1/t", -1},
+		{"en", "http:/v1/batch", 4, "POST /v1/batch", 4},
+		{"en", "import:orders.jsonl:12", -1, "file orders.jsonl, line 12", -1},
+		{"vi", "import:orders.jsonl:12", -1, "tệp orders.jsonl, dòng 12", -1},
+		{"en", "import:C:/data/đơn hàng.csv:7", -1, "file C:/data/đơn hàng.csv, line 7", -1},
+		{"en", "import:odd", -1, "file odd", -1},
+		{"vi", "demo", 5, "dữ liệu mẫu", 5},
+		{"en", "something else", -1, "something else", -1},
+	} {
+		got, idx := origin(tc.lang, tc.origin, tc.index)
+		if got != tc.want || idx != tc.wantIndex {
+			t.Errorf("origin(%s, %q, %d) = %q, %d; want %q, %d", tc.lang, tc.origin, tc.index, got, idx, tc.want, tc.wantIndex)
+		}
+	}
+
+	e := newEnv(t)
+	c := e.setup()
+	ws := e.workspace().ID
+	src := e.createSource("Website", opstore.Website)
+	at := time.Now()
+	var rs []opstore.Rejected
+	for i, o := range []struct {
+		origin string
+		index  int
+	}{{"POST /v1/track", -1}, {"POST /v1/batch", 3}, {"import:orders.jsonl:12", -1}, {"http:/v1/identify", 0}} {
+		rs = append(rs, opstore.Rejected{WorkspaceID: ws, SourceID: src.ID, ReceivedAt: at.Add(time.Duration(i) * time.Second),
+			Origin: o.origin, Index: o.index, Code: "missing_identity", Field: "userId", Reason: "r", Payload: fmt.Sprintf(`{"n":%d}`, i)})
+	}
+	if err := e.ops.AddRejected(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	origins := regexp.MustCompile(`(?s)<span class="cell-origin">(.*?)</span>\s*</summary>`)
+	for _, lang := range []string{"en", "vi"} {
+		c.get("/")
+		c.post("/lang", url.Values{"lang": {lang}})
+		r := c.get("/rejected")
+		expect(t, r, http.StatusOK)
+		var cells []string
+		for _, m := range origins.FindAllStringSubmatch(r.body, -1) {
+			cells = append(cells, html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], "|")))
+		}
+		// Newest first; only the batch message has a position.
+		want := []string{
+			"|POST /v1/identify|",
+			"|" + i18n.T(lang, "rejected.origin_import", "orders.jsonl", 12) + "|",
+			"|POST /v1/batch||" + i18n.T(lang, "rejected.index", 3) + "|",
+			"|POST /v1/track|",
+		}
+		if strings.Join(cells, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: came-from cells\n%s\nwant\n%s", lang, strings.Join(cells, "\n"), strings.Join(want, "\n"))
+		}
+		if n := strings.Count(r.body, i18n.T(lang, "rejected.batch_index")); n != 1 {
+			t.Errorf("%s: %d rows give a position in a batch, want 1", lang, n)
+		}
+	}
+}
+
+// The live list is in arrival order; a row shows the event time, and the
+// receive time under it when the two are more than a minute apart.
+func TestLiveEventsReceivedTime(t *testing.T) {
+	e := newEnv(t)
+	c := e.setup()
+	ws := e.workspace().ID
+	src := e.createSource("Website", opstore.Website)
+	loc, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	now := time.Now().UTC().Truncate(time.Second)
+	happened := now.Add(-72 * time.Hour)
+	msgs := []event.Message{
+		{WorkspaceID: ws, SourceID: src.ID, Type: event.Track, Event: "Imported", UserID: "u", Timestamp: happened, ReceivedAt: now},
+		{WorkspaceID: ws, SourceID: src.ID, Type: event.Track, Event: "Prompt", UserID: "u", Timestamp: now.Add(-30 * time.Second), ReceivedAt: now},
+	}
+	for i := range msgs {
+		msgs[i].Seq, msgs[i].MessageID = uint64(i+1), fmt.Sprint("r", i)
+	}
+	if err := e.events.Append(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"vi", "en"} {
+		c.get("/")
+		c.post("/lang", url.Values{"lang": {lang}})
+		r := c.get("/events")
+		received := i18n.T(lang, "events.received", when(lang, loc, now))
+		expect(t, r, http.StatusOK, i18n.T(lang, "events.intro"), i18n.T(lang, "events.col_event_time"), when(lang, loc, happened), received)
+		if n := strings.Count(html.UnescapeString(r.body), received); n != 1 {
+			t.Errorf("%s: the receive time is shown %d times, want once (only for the imported event)", lang, n)
+		}
+		inOrder(t, lang+" events", r.body, "Prompt", when(lang, loc, happened), received, "Imported")
+	}
+	var f feed
+	if err := json.Unmarshal([]byte(c.get("/events/feed?after=0").body), &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Events) != 2 || f.Events[1].Received == "" || f.Events[0].Received != "" || !f.Events[1].ReceivedAt.Equal(now) {
+		t.Errorf("feed rows: %+v", f.Events)
+	}
+	if !strings.Contains(f.HTML, `class="received"`) {
+		t.Error("the feed's rows lack the receive time")
+	}
+}
+
+// The events filters fold behind a toggle, open when a filter is set.
+func TestEventFiltersToggle(t *testing.T) {
+	e := newEnv(t)
+	c := e.setup()
+	r := c.get("/events")
+	expect(t, r, http.StatusOK, `<details class="card filter-box" data-filter-box>`, i18n.T("vi", "events.filters_toggle"))
+	r = c.get("/events?type=track&user=u1")
+	expect(t, r, http.StatusOK, `<details class="card filter-box" data-filter-box open>`, i18n.N("vi", "events.filters_set", 2))
+	c.post("/lang", url.Values{"lang": {"en"}})
+	expect(t, c.get("/events?type=track"), http.StatusOK, "1 filter set")
+}
+
+func TestSortByName(t *testing.T) {
+	names := []string{"Zalo OA", "Ứng dụng Mây", "Website", "Đại lý Đà Nẵng", "Cửa hàng 10", "Cửa hàng 2", "an giang", "Uyên", "Dược", "cửa hàng 2", "Ăn vặt", "Âu", "Ba"}
+	sortByName(names, func(s string) string { return s })
+	want := []string{"an giang", "Ăn vặt", "Âu", "Ba", "cửa hàng 2", "Cửa hàng 2", "Cửa hàng 10", "Dược", "Đại lý Đà Nẵng", "Uyên", "Ứng dụng Mây", "Website", "Zalo OA"}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("sorted\n%q\nwant\n%q", names, want)
+	}
+}
+
+// Names are listed in Vietnamese order, not by code point: "Ứng dụng Mây"
+// comes before "Zalo OA", "Đà Lạt" right after the D's.
+func TestNamesInVietnameseOrder(t *testing.T) {
+	e := newEnv(t)
+	c := e.setup()
+	ctx := context.Background()
+	for _, n := range []string{"Zalo OA", "Ứng dụng Mây", "Website", "Đại lý", "Cửa hàng 10", "Cửa hàng 2"} {
+		e.createSource(n, opstore.Website)
+	}
+	sourceOrder := []string{"Cửa hàng 2", "Cửa hàng 10", "Đại lý", "Ứng dụng Mây", "Website", "Zalo OA"}
+	inOrder(t, "sources page", c.get("/sources").body, sourceOrder...)
+	for _, p := range []string{"/events", "/rejected"} {
+		body := c.get(p).body
+		body = body[strings.Index(body, `id="f-source"`):]
+		inOrder(t, p+" source filter", body, sourceOrder...)
+	}
+
+	// Workspaces in the switcher.
+	mai, err := e.ops.UserByEmail(ctx, "mai@example.vn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"Zalo Shop", "Ứng Hòa", "Đà Lạt", "Bến Tre"} {
+		w := opstore.Workspace{Name: n, TimeZone: "Asia/Ho_Chi_Minh", Currency: "VND"}
+		if err := e.ops.CreateWorkspace(ctx, &w); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ops.SetMember(ctx, w.ID, mai.ID, opstore.Owner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := c.get("/").body
+	sel := body[strings.Index(body, `name="workspace"`):]
+	sel = sel[:strings.Index(sel, "</select>")]
+	inOrder(t, "workspace switcher", sel, "Bến Tre", "Cửa hàng Hoa Mai", "Đà Lạt", "Ứng Hòa", "Zalo Shop")
+
+	// Members.
+	for _, n := range []string{"Vũ Thị Lan", "Ưng Hoàng", "Đặng Văn Bình", "Bùi An"} {
+		e.addMember(c, n, strings.ReplaceAll(strings.ToLower(n), " ", ".")+"@example.vn", opstore.Viewer)
+	}
+	inOrder(t, "members", c.get("/settings/users").body, "Bùi An", "Đặng Văn Bình", "Nguyễn Thị Mai", "Ưng Hoàng", "Vũ Thị Lan")
+}
+
+// The only owner cannot be demoted or removed: the server refuses with a
+// clear message, and the page disables those controls and says why.
+func TestLastOwnerControls(t *testing.T) {
+	e := newEnv(t)
+	owner := e.setup()
+	ctx := context.Background()
+	mai, _ := e.ops.UserByEmail(ctx, "mai@example.vn")
+	e.addMember(owner, "Phạm Hoa", "hoa@example.vn", opstore.Editor)
+	hoa, _ := e.ops.UserByEmail(ctx, "hoa@example.vn")
+
+	r := owner.get("/settings/users")
+	expect(t, r, http.StatusOK, i18n.T("vi", "users.last_owner"),
+		`<select id="role-`+mai.ID+`" name="role" disabled`, `<select id="role-`+hoa.ID+`" name="role">`,
+		`action="/settings/users/`+hoa.ID+`/remove"`)
+	expectNot(t, r, `action="/settings/users/`+mai.ID+`/remove"`)
+	if n := strings.Count(r.body, ` disabled `); n != 3 {
+		t.Errorf("%d disabled controls, want 3 (role, change, remove of the owner)", n)
+	}
+
+	// The server refuses all the same, in the user's language.
+	owner.post("/lang", url.Values{"lang": {"en"}})
+	owner.get("/settings/users")
+	r = owner.post("/settings/users/"+mai.ID+"/role", url.Values{"role": {"editor"}})
+	expect(t, r, http.StatusConflict, "The last owner cannot be removed or given another role. Make someone else an owner first.")
+	expect(t, owner.post("/settings/users/"+mai.ID+"/remove", nil), http.StatusConflict, i18n.T("en", "err.last_owner"))
+	// Staying an owner is not a change of role.
+	expect(t, owner.post("/settings/users/"+mai.ID+"/role", url.Values{"role": {"owner"}}), http.StatusSeeOther)
+
+	// With a second owner, both may be changed.
+	expect(t, owner.post("/settings/users/"+hoa.ID+"/role", url.Values{"role": {"owner"}}), http.StatusSeeOther)
+	r = owner.get("/settings/users")
+	expectNot(t, r, i18n.T("en", "users.last_owner"), " disabled ")
+	expect(t, r, http.StatusOK, `action="/settings/users/`+mai.ID+`/remove"`)
+
+	// Two owners demoting each other at once: one of them stays owner.
+	hoaC := e.login("hoa@example.vn", "password-Phạm Hoa")
+	hoaC.get("/settings/users")
+	var wg sync.WaitGroup
+	for _, x := range []struct {
+		c  *client
+		id string
+	}{{owner, hoa.ID}, {hoaC, mai.ID}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/settings/users/"+x.id+"/role",
+				strings.NewReader(url.Values{"role": {"viewer"}, "csrf": {x.c.csrf}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := x.c.c.Do(req)
+			if err == nil {
+				res.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	ms, _ := e.ops.Members(ctx, e.workspace().ID)
+	owners := 0
+	for _, m := range ms {
+		if m.Role == opstore.Owner {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Errorf("%d owners after two owners demoted each other at once, want 1", owners)
 	}
 }

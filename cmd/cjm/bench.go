@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,13 +21,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cjmhq/cjm/demo"
+	"github.com/cjmhq/cjm/event"
 	"github.com/cjmhq/cjm/eventstore"
 	"github.com/cjmhq/cjm/opstore"
 )
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "import" {
+		return cmdBenchImport(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return usageError{"bench: want a benchmark: ingest"}
+		return usageError{"bench: want a benchmark: ingest or import"}
 	}
 	f := newFlags("bench ingest", e)
 	duration := f.String("duration", "60s", "how long to send")
@@ -302,4 +308,95 @@ func procStatus(pid int, key string) int64 {
 		}
 	}
 	return 0
+}
+
+func cmdBenchImport(ctx context.Context, e *env, args []string) error {
+	f := newFlags("bench import", e)
+	lines := f.Int("lines", 1000000, "lines in the generated JSONL file")
+	file := f.String("file", "", "import this file instead of generating one")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "cjm-bench-import-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	path := *file
+	if path == "" {
+		path = filepath.Join(tmp, "events.jsonl")
+		t0 := time.Now()
+		n, size, err := writeDemoJSONL(ctx, path, *lines)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "generated %d demo messages as JSONL (%.0f MB, %.0f bytes/line) in %s\n", n, float64(size)/1e6, float64(size)/float64(n), time.Since(t0).Round(time.Millisecond))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, exe, "import", "--data", filepath.Join(tmp, "data"), "--json", path)
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("cjm import: %w\n%s", err, out.String())
+	}
+	wall := time.Since(t0)
+	var sums []struct {
+		Lines    int     `json:"lines"`
+		Accepted int     `json:"accepted"`
+		Ingest   float64 `json:"ingest_seconds"`
+		Seconds  float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &sums); err != nil || len(sums) != 1 {
+		return fmt.Errorf("cjm import printed %q", out.String())
+	}
+	s := sums[0]
+	fmt.Fprintf(e.stdout, "cjm import: %d lines, %d stored\n", s.Lines, s.Accepted)
+	fmt.Fprintf(e.stdout, "  durably ingested in %.2fs: %.0f messages/s\n", s.Ingest, float64(s.Lines)/s.Ingest)
+	fmt.Fprintf(e.stdout, "  queryable in the event store after %.2fs: %.0f messages/s\n", s.Seconds, float64(s.Lines)/s.Seconds)
+	fmt.Fprintf(e.stdout, "  whole command (start, import, load, close) %.2fs\n", wall.Seconds())
+	return nil
+}
+
+// writeDemoJSONL writes the first n messages of the demo data set as
+// Segment-spec JSONL: realistic messages for the import benchmark.
+func writeDemoJSONL(ctx context.Context, path string, n int) (int, int64, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	written := 0
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errDone := errors.New("done")
+	_, err = demo.Generate(ctx, demo.Options{Customers: n/10 + 1000, Seed: 1}, func(_ string, msgs []event.Message) error {
+		for i := range msgs {
+			if written == n {
+				return errDone
+			}
+			if err := enc.Encode(&msgs[i]); err != nil {
+				return err
+			}
+			written++
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return written, 0, err
+	}
+	if err := w.Flush(); err != nil {
+		return written, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return written, 0, err
+	}
+	return written, st.Size(), nil
 }

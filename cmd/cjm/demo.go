@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cjmhq/cjm/app"
 	"github.com/cjmhq/cjm/demo"
 	"github.com/cjmhq/cjm/event"
 	"github.com/cjmhq/cjm/eventstore"
@@ -29,6 +30,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	end := f.String("end", "", "last day of the data, YYYY-MM-DD (default: today)")
 	noServe := f.Bool("no-serve", false, "only generate the data, do not start the server")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	live := f.Bool("live", true, "while serving, simulate customers using the shop right now (new events every few seconds)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -56,10 +58,11 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	opts := demo.Options{Customers: *customers, Seed: int64(*seed), End: endDay}
 	if !fresh && n > 0 {
 		fmt.Fprintf(e.stdout, "Reusing the demo workspace in %s (%d events).\n", *data, n)
 	} else {
-		if err := generateDemo(ctx, e, a.Ops, w, demo.Options{Customers: *customers, Seed: int64(*seed), End: endDay}, func(ctx context.Context, msgs []event.Message, rej []opstore.Rejected) error {
+		if err := generateDemo(ctx, e, a.Ops, w, opts, func(ctx context.Context, msgs []event.Message, rej []opstore.Rejected) error {
 			_, err := a.Pipeline.Submit(ctx, msgs, rej)
 			return err
 		}); err != nil {
@@ -74,7 +77,82 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Demo data is in %s. Start it with: cjm serve --data %s\n%s", *data, *data, login)
 		return nil
 	}
+	if *live {
+		stop, err := startLive(ctx, e, a, w, demo.LiveOptions{Data: opts})
+		if err != nil {
+			return err
+		}
+		// Runs before the deferred a.Close: the simulation stops before the
+		// pipeline closes.
+		defer stop()
+		login += fmt.Sprintf("Live simulation is on: customers are using the shop now, about one event every %.0f seconds (--live=false turns it off).\n", 1/demo.DefaultLiveRate)
+	}
 	return serve(ctx, e, a, *addr, login)
+}
+
+// startLive plays demo.Live into the demo workspace until ctx ends or stop
+// is called, through the same path as the generated data. stop ends the
+// simulation and waits for it; a batch being submitted is finished first.
+func startLive(ctx context.Context, e *env, a *app.App, w opstore.Workspace, o demo.LiveOptions) (stop func(), err error) {
+	srcs, err := demoSources(ctx, a.Ops, w)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := demo.Live(ctx, o, func(key string, msgs []event.Message) error {
+			src, ok := srcs[key]
+			if !ok {
+				return fmt.Errorf("demo emitted unknown source %q", key)
+			}
+			good, rej := checkDemo(w, src, msgs, time.Now().UTC())
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_, err := a.Pipeline.Submit(sctx, good, rej)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			e.logger.Error("demo live simulation stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+// demoSources maps the keys of demo.Sources to the workspace's sources.
+func demoSources(ctx context.Context, ops opstore.Store, w opstore.Workspace) (map[string]opstore.Source, error) {
+	srcs := map[string]opstore.Source{}
+	for _, s := range demo.Sources {
+		src, err := ops.SourceByName(ctx, w.ID, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("demo source %q: %w", s.Name, err)
+		}
+		srcs[s.Key] = src
+	}
+	return srcs, nil
+}
+
+// checkDemo stamps the demo messages msgs of src with the workspace, the
+// source and receivedAt (the zero time: their own timestamp), and checks
+// them. It returns the valid ones (in msgs' array) and the rejected ones.
+func checkDemo(w opstore.Workspace, src opstore.Source, msgs []event.Message, receivedAt time.Time) ([]event.Message, []opstore.Rejected) {
+	var rej []opstore.Rejected
+	ok := msgs[:0]
+	for i := range msgs {
+		m := msgs[i]
+		m.WorkspaceID, m.SourceID, m.ReceivedAt = w.ID, src.ID, receivedAt
+		if receivedAt.IsZero() {
+			m.ReceivedAt = m.Timestamp
+		}
+		if err := event.Check(&m); err != nil {
+			rej = append(rej, opstore.Rejected{WorkspaceID: w.ID, SourceID: src.ID, ReceivedAt: time.Now().UTC(),
+				Origin: "demo", Index: i, Code: err.Code, Field: err.Field, Reason: err.Reason})
+			continue
+		}
+		ok = append(ok, m)
+	}
+	return ok, rej
 }
 
 // demoWorkspaceFor finds or creates the demo workspace, its sources and login.
@@ -112,13 +190,9 @@ func demoWorkspaceFor(ctx context.Context, ops opstore.Store) (opstore.Workspace
 // a time so the event log's group commit can merge them.
 func generateDemo(ctx context.Context, e *env, ops opstore.Store, w opstore.Workspace, o demo.Options,
 	submit func(context.Context, []event.Message, []opstore.Rejected) error) error {
-	srcs := map[string]opstore.Source{}
-	for _, s := range demo.Sources {
-		src, err := ops.SourceByName(ctx, w.ID, s.Name)
-		if err != nil {
-			return fmt.Errorf("demo source %q: %w", s.Name, err)
-		}
-		srcs[s.Key] = src
+	srcs, err := demoSources(ctx, ops, w)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -138,18 +212,7 @@ func generateDemo(ctx context.Context, e *env, ops opstore.Store, w opstore.Work
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				var rej []opstore.Rejected
-				ok := j.msgs[:0]
-				for i := range j.msgs {
-					m := j.msgs[i]
-					m.WorkspaceID, m.SourceID, m.ReceivedAt = w.ID, j.src.ID, m.Timestamp
-					if err := event.Check(&m); err != nil {
-						rej = append(rej, opstore.Rejected{WorkspaceID: w.ID, SourceID: j.src.ID, ReceivedAt: time.Now().UTC(),
-							Origin: "demo", Index: i, Code: err.Code, Field: err.Field, Reason: err.Reason})
-						continue
-					}
-					ok = append(ok, m)
-				}
+				ok, rej := checkDemo(w, j.src, j.msgs, time.Time{})
 				if err := submit(ctx, ok, rej); err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 				}

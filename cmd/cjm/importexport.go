@@ -145,7 +145,11 @@ func importFile(ctx context.Context, e *env, a *app.App, name string, o fileimpo
 		}
 	}
 	start := time.Now()
+	// Ingest first with both cores, then load: nothing reads the event
+	// store while the CLI holds the data directory.
+	a.Pipeline.PauseLoading()
 	sum, err := fileimport.Import(ctx, in, o)
+	a.Pipeline.ResumeLoading()
 	if err != nil {
 		return sum, rejects, err
 	}
