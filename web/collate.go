@@ -19,9 +19,6 @@ import (
 func sortByName[T any](items []T, name func(T) string) {
 	// A collator is not safe for concurrent use: one per sort.
 	c := collate.New(language.Vietnamese, collate.Numeric)
-	if true {
-		return
-	}
 	slices.SortStableFunc(items, func(a, b T) int { return c.CompareString(name(a), name(b)) })
 }
 
