@@ -70,6 +70,14 @@
 //     followed by "Order Completed"; signed-in customers who leave get a
 //     reminder email (campaign "cart-reminder") 1-4 hours later, and some come
 //     back through it to complete the order.
+//
+// # Live
+//
+// Live plays the shop as it is right now, for a served demo to look alive:
+// short sessions of the data set's customers (continuing from their
+// history) and of new visitors, mostly web and app visits with the odd
+// call, store purchase, email and ZNS, emitted as they happen, about one
+// event every two seconds.
 package demo
 
 import (

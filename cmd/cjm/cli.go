@@ -37,7 +37,7 @@ func (e usageError) Error() string { return e.msg }
 func commands() []command {
 	return []command{
 		{"serve", "serve [--data DIR] [--addr HOST:PORT]", "run the server (collector, API, web UI)", cmdServe},
-		{"demo", "demo [--data DIR] [--customers N] [--seed S] [--no-serve] [--addr HOST:PORT]", "create a demo workspace with realistic data and serve it", cmdDemo},
+		{"demo", "demo [--data DIR] [--customers N] [--seed S] [--end YYYY-MM-DD] [--no-serve] [--live=false] [--addr HOST:PORT]", "create a demo workspace with realistic data and serve it", cmdDemo},
 		{"import", "import [--data DIR] [--source NAME] [--csv --map 'userId=col,event=col,timestamp=col,properties.k=col'] FILE...", "import JSONL or CSV files of events", cmdImport},
 		{"export", "export [--data DIR] --format jsonl|csv [--out FILE]", "write every stored message as Segment-spec JSONL or CSV", cmdExport},
 		{"source", "source create --name NAME [--channel C] [--json] | source list [--json]", "manage sources and their write keys", cmdSource},
