@@ -36,7 +36,9 @@ type Config struct {
 	NoSync bool
 	// RateLimit is the default messages/s per write key (0: collector default).
 	RateLimit int
-	// MemoryLimit caps DuckDB's memory (default "256MB").
+	// MemoryLimit caps the event store's (DuckDB's) memory: default "128MB"
+	// for a server, so it fits a small machine next to the collector, and
+	// "512MB" in Bulk mode.
 	MemoryLimit string
 	// SecureCookies marks session cookies Secure (serve behind https).
 	SecureCookies bool
@@ -91,6 +93,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	dopts := duckdb.Options{MemoryLimit: cfg.MemoryLimit}
 	iopts := ingest.Options{Log: a.Log, Rejects: a.Ops, Logger: cfg.Logger}
 	if cfg.Bulk {
+		if dopts.MemoryLimit == "" {
+			dopts.MemoryLimit = "512MB"
+		}
 		dopts.CheckpointThreshold = "256MB"
 		iopts.LoadBatch = 100000
 	}

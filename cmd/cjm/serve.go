@@ -17,7 +17,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	secure := f.Bool("secure-cookies", false, "mark session cookies Secure (when served behind https)")
 	rateLimit := f.Int("rate-limit", 0, "default messages per second per write key (0: 100000)")
 	noSync := f.Bool("no-sync", false, "do not fsync the event log (benchmarks on throwaway data only: acknowledged events can be lost)")
-	mem := f.String("memory-limit", "256MB", "memory limit of the embedded event store (DuckDB); raise it for heavy analytics")
+	mem := f.String("memory-limit", "128MB", "memory limit of the embedded event store (DuckDB); raise it for heavy analytics")
 	pprofAddr := f.String("pprof", "", "serve Go profiling endpoints (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	if err := f.parse(args); err != nil {
 		return err

@@ -23,7 +23,7 @@ var _ eventstore.Store = (*Store)(nil)
 // Options tune the DuckDB engine.
 type Options struct {
 	Threads     int    // default 2
-	MemoryLimit string // default "256MB"
+	MemoryLimit string // default "128MB"
 	// CheckpointThreshold is how much WAL DuckDB gathers before it
 	// checkpoints (default "64MB"). Larger loads bulk data faster (about
 	// twice as fast at "256MB") but a checkpoint then needs more memory.
@@ -73,7 +73,7 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.Threads = 2
 	}
 	if opts.MemoryLimit == "" {
-		opts.MemoryLimit = "256MB"
+		opts.MemoryLimit = "128MB"
 	}
 	q := url.Values{}
 	q.Set("threads", fmt.Sprint(opts.Threads))
