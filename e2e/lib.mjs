@@ -176,7 +176,7 @@ export async function startServer(t, dir, port) {
 
 // startDemo runs `cjm demo` and returns it with the URL and login it prints.
 export async function startDemo(t, dir, port, customers = 300) {
-  const child = new Child(['demo', '--data', dir, '--customers', String(customers), '--addr', `127.0.0.1:${port}`]);
+  const child = new Child(['demo', '--data', dir, '--customers', String(customers), '--live=false', '--addr', `127.0.0.1:${port}`]);
   t.after(() => child.kill());
   const [, url] = await child.waitFor(/cjm is running at (http:\/\/\S+)/);
   const [, email, password] = await child.waitFor(/Demo login: (\S+) \/ (\S+)/);
