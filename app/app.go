@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,13 +91,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.Log, err = eventlog.Open(filepath.Join(cfg.DataDir, "log"), eventlog.Options{NoSync: cfg.NoSync}); err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
 	}
-	dopts := duckdb.Options{MemoryLimit: cfg.MemoryLimit}
+	// A server leaves one core to the collector, so acknowledgements stay
+	// fast while the event store loads and checkpoints; bulk loads use all.
+	dopts := duckdb.Options{MemoryLimit: cfg.MemoryLimit, Threads: max(1, runtime.NumCPU()-1)}
 	iopts := ingest.Options{Log: a.Log, Rejects: a.Ops, Logger: cfg.Logger}
 	if cfg.Bulk {
 		if dopts.MemoryLimit == "" {
 			dopts.MemoryLimit = "512MB"
 		}
 		dopts.CheckpointThreshold = "256MB"
+		dopts.Threads = runtime.NumCPU()
 		iopts.LoadBatch = 100000
 	}
 	if a.Events, err = duckdb.Open(filepath.Join(cfg.DataDir, "events.duckdb"), dopts); err != nil {

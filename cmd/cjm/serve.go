@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // on DefaultServeMux, served only with --pprof
+	"os"
+	"runtime/debug"
 
 	"github.com/cjmhq/cjm/app"
 )
@@ -21,6 +23,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	pprofAddr := f.String("pprof", "", "serve Go profiling endpoints (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the Go heap is collected harder before it grows past
+		// it, which keeps a busy collector's memory flat (GOMEMLIMIT overrides).
+		debug.SetMemoryLimit(160 << 20)
 	}
 	if *pprofAddr != "" {
 		go func() {

@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +23,7 @@ var _ eventstore.Store = (*Store)(nil)
 
 // Options tune the DuckDB engine.
 type Options struct {
-	Threads     int    // default 2
+	Threads     int    // default: the number of CPUs
 	MemoryLimit string // default "128MB"
 	// CheckpointThreshold is how much WAL DuckDB gathers before it
 	// checkpoints (default "64MB"). Larger loads bulk data faster (about
@@ -70,8 +71,9 @@ const columns = `seq, workspace_id, source_id, message_id, type, user_id, anonym
 // Open opens (creating if needed) the DuckDB file at path.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Threads <= 0 {
-		opts.Threads = 2
+		opts.Threads = runtime.NumCPU()
 	}
+
 	if opts.MemoryLimit == "" {
 		opts.MemoryLimit = "128MB"
 	}
