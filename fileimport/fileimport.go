@@ -89,8 +89,6 @@ type Summary struct {
 // MaxErrors is how many line errors a Summary keeps.
 const MaxErrors = 1000
 
-const chunkLines = 4096
-
 type chunk struct {
 	lines [][]byte // raw records (without the final newline)
 	nums  []int    // line number where each record starts
@@ -221,63 +219,67 @@ func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 	return sum, nil
 }
 
-// readChunks splits the input into chunks of lines. For CSV, a line break
-// inside a quoted field does not end the record.
-func readChunks(ctx context.Context, br *bufio.Reader, out chan<- *chunk, csvQuotes bool) error {
+// blockSize is how much of the file a chunk covers (a variable for tests).
+var blockSize = 4 << 20
+
+// readChunks splits the input into chunks of records without copying them:
+// it reads blocks of the file, and each record is a slice of its block. For
+// CSV, a line break inside a quoted field does not end the record. A record
+// cut by the end of a block is carried into the next block.
+func readChunks(ctx context.Context, r io.Reader, out chan<- *chunk, csvQuotes bool) error {
 	line := 1
 	if csvQuotes {
 		line = 2 // the header was line 1
 	}
-	c := &chunk{}
-	var pending []byte
+	var carry []byte
 	for {
-		b, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			pending = append(pending, b...)
-			continue
-		}
-		if len(pending) > 0 {
-			b = append(pending, b...)
-			pending = nil
-		}
-		if len(b) > 0 {
-			c.bytes += int64(len(b))
-			rec := append([]byte(nil), bytes.TrimRight(b, "\r\n")...)
-			c.nums = append(c.nums, line)
-			// A CSV record continues while its quotes are unbalanced.
-			for csvQuotes && bytes.Count(rec, []byte{'"'})%2 == 1 && err == nil {
-				var more []byte
-				more, err = br.ReadBytes('\n')
-				c.bytes += int64(len(more))
-				rec = append(append(rec, '\n'), bytes.TrimRight(more, "\r\n")...)
-				line++
-			}
-			c.lines = append(c.lines, rec)
-			line++
-			if len(c.lines) == chunkLines {
-				select {
-				case out <- c:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				c = &chunk{}
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
+		buf := make([]byte, max(blockSize, 2*len(carry)))
+		n := copy(buf, carry)
+		m, err := io.ReadFull(r, buf[n:])
+		buf = buf[:n+m]
+		eof := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !eof {
 			return fmt.Errorf("read line %d: %w", line, err)
 		}
-	}
-	if len(c.lines) > 0 {
-		select {
-		case out <- c:
-		case <-ctx.Done():
-			return ctx.Err()
+		c := &chunk{}
+		start, quotes, recLine := 0, 0, line
+		for i := 0; ; {
+			j := bytes.IndexByte(buf[i:], '\n')
+			if j < 0 {
+				break
+			}
+			end := i + j
+			if csvQuotes {
+				quotes += bytes.Count(buf[i:end], []byte{'"'})
+			}
+			line++
+			i = end + 1
+			if quotes%2 == 1 {
+				continue // inside a quoted CSV field
+			}
+			c.lines = append(c.lines, bytes.TrimRight(buf[start:end], "\r"))
+			c.nums = append(c.nums, recLine)
+			start, quotes, recLine = i, 0, line
+		}
+		c.bytes = int64(start)
+		carry, line = buf[start:], recLine
+		if eof && len(carry) > 0 {
+			c.lines = append(c.lines, bytes.TrimRight(carry, "\r\n"))
+			c.nums = append(c.nums, recLine)
+			c.bytes += int64(len(carry))
+			carry = nil
+		}
+		if len(c.lines) > 0 {
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if eof {
+			return nil
 		}
 	}
-	return nil
 }
 
 func parseJSONL(c *chunk, recv time.Time) ([]event.Message, []LineError) {
