@@ -254,7 +254,7 @@ func (s *scanner) str() (escaped bool, err error) {
 	i := s.i + 1
 	for {
 		// Fast path over plain ASCII.
-		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' && b[i] < utf8.RuneSelf {
+		for i < len(b) && plain[b[i]] {
 			i++
 		}
 		if i >= len(b) {
@@ -297,6 +297,15 @@ func (s *scanner) str() (escaped bool, err error) {
 		}
 	}
 }
+
+// plain marks the bytes a string may hold without a closer look: printable
+// ASCII other than the quote and the backslash.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

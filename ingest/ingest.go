@@ -146,7 +146,13 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 	}
 	keys := make([]uint64, 0, len(msgs))
 	recs := make([][]byte, 0, len(msgs))
-	buf := make([]byte, 0, 512*len(msgs))
+	size := 0
+	for i := range msgs {
+		m := &msgs[i]
+		size += 128 + len(m.MessageID) + len(m.UserID) + len(m.AnonymousID) + len(m.Event) + len(m.Name) +
+			len(m.Properties) + len(m.Traits) + len(m.Context) + len(m.Integrations)
+	}
+	buf := make([]byte, 0, size)
 	p.mu.Lock()
 	for i := range msgs {
 		k := event.DedupKey(msgs[i].WorkspaceID, msgs[i].MessageID)
