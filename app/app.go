@@ -142,7 +142,8 @@ func lockDir(dir string) (*os.File, error) {
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	collect.New(collect.Options{Sources: a.Ops, Pipeline: a.Pipeline, Logger: a.cfg.Logger, RateLimit: a.cfg.RateLimit}).Register(mux)
-	ui, err := web.New(web.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies})
+	ui, err := web.New(web.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Pipeline: a.Pipeline, ImportDir: a.cfg.DataDir,
+		Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -230,7 +231,7 @@ func (p *Pipeline) load(ctx context.Context) {
 			return nil
 		})
 		if err == nil {
-			err = p.store.Append(context.Background(), batch)
+			err = p.storeBatch(batch)
 		}
 		if err != nil {
 			p.logger.Error("loading events into the store", "err", err, "from_seq", loaded+1)
@@ -247,6 +248,56 @@ func (p *Pipeline) load(ctx context.Context) {
 			p.logger.Warn("releasing loaded log segments", "err", err)
 		}
 	}
+}
+
+// storeBatch appends batch to the event store. When the store refuses the
+// batch, it looks for the message the store refuses on its own (halving the
+// batch): one that fails while the message after it loads is kept in the
+// rejected store and skipped, so one bad message cannot stop the loader. A
+// failure of everything (a full disk) is returned, and the loader retries.
+func (p *Pipeline) storeBatch(batch []event.Message) error {
+	ctx := context.Background()
+	for len(batch) > 0 {
+		err := p.store.Append(ctx, batch)
+		if err == nil {
+			return nil
+		}
+		batch = batch[p.storePrefix(batch):] // now batch[0] fails on its own
+		if len(batch) < 2 || p.store.Append(ctx, batch[1:2]) != nil {
+			return err // nothing after it loads either: not this message's fault
+		}
+		p.poison(batch[0], err)
+		batch = batch[2:]
+	}
+	return nil
+}
+
+// storePrefix stores the longest prefix of batch that the store accepts,
+// halving, and returns its length.
+func (p *Pipeline) storePrefix(batch []event.Message) int {
+	if p.store.Append(context.Background(), batch) == nil {
+		return len(batch)
+	}
+	if len(batch) == 1 {
+		return 0
+	}
+	mid := len(batch) / 2
+	if k := p.storePrefix(batch[:mid]); k < mid {
+		return k
+	}
+	return mid + p.storePrefix(batch[mid:])
+}
+
+// poison keeps a message the event store refused in the rejected store.
+func (p *Pipeline) poison(m event.Message, err error) {
+	p.logger.Error("event store refused a message; kept as rejected", "seq", m.Seq, "messageId", m.MessageID, "err", err)
+	payload, _ := json.Marshal(&m)
+	r := opstore.Rejected{WorkspaceID: m.WorkspaceID, SourceID: m.SourceID, ReceivedAt: m.ReceivedAt, Origin: "store",
+		Index: -1, Code: "store_failed", Reason: "the event store refused this message: " + err.Error(), Payload: string(payload)}
+	if err := p.rejects.AddRejected(context.Background(), []opstore.Rejected{r}); err != nil {
+		p.logger.Error("keeping a refused message", "seq", m.Seq, "err", err)
+	}
+	p.rejected.Add(1)
 }
 
 func (p *Pipeline) setLoaded(seq uint64) {

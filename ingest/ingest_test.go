@@ -1,8 +1,11 @@
 package ingest_test
 
 import (
+	"strings"
+
 	"context"
 	"fmt"
+	"github.com/cjmhq/cjm/ingest"
 	"sync"
 	"testing"
 	"time"
@@ -166,5 +169,52 @@ func TestPauseLoading(t *testing.T) {
 	e.Pipeline.ResumeLoading()
 	if n := count(t, e); n != 2 {
 		t.Errorf("stored %d after resume", n)
+	}
+}
+
+// refusing is the real DuckDB store refusing one message id, as a store
+// would refuse a message it cannot hold.
+type refusing struct {
+	eventstore.Store
+	bad string
+}
+
+func (r refusing) Append(ctx context.Context, msgs []event.Message) error {
+	for _, m := range msgs {
+		if m.MessageID == r.bad {
+			return fmt.Errorf("cannot store %s", m.MessageID)
+		}
+	}
+	return r.Store.Append(ctx, msgs)
+}
+
+func TestLoaderSkipsAMessageTheStoreRefuses(t *testing.T) {
+	e := cjmtest.New(t)
+	ctx := context.Background()
+	e.Close()
+	env := cjmtest.Open(t, e.Dir)
+	env.Workspace, env.Source = e.Workspace, e.Source
+	// Reopen the pipeline over a store that refuses "m7".
+	if err := env.Pipeline.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ingest.Open(ctx, ingest.Options{Log: env.Log, Store: refusing{env.Events, "m7"}, Rejects: env.Ops, LoadDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Pipeline = p
+	var ms []event.Message
+	for i := range 20 {
+		ms = append(ms, msg(env, fmt.Sprint("m", i)))
+	}
+	if _, err := p.Submit(ctx, ms, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, env); n != 19 {
+		t.Errorf("stored %d, want the 19 others", n)
+	}
+	rej, _ := env.Ops.Rejected(ctx, opstore.RejectedFilter{WorkspaceID: env.Workspace.ID})
+	if len(rej) != 1 || rej[0].Code != "store_failed" || !strings.Contains(rej[0].Payload, `"messageId":"m7"`) {
+		t.Errorf("rejected %+v", rej)
 	}
 }

@@ -76,7 +76,10 @@ type eventsData struct {
 	Older   string // the URL of the next older page, "" at the end
 	Newest  string // the URL of the newest page
 	FeedURL string
-	Zone    string
+	// ExportURL is the export form of the Import & export page with the
+	// page's filters.
+	ExportURL string
+	Zone      string
 }
 
 // eventRow is one message as the list shows it. The list is in the order
@@ -184,6 +187,7 @@ func (s *server) eventsPage(q *req) error {
 	}
 	d.FeedURL = withQuery("/events/feed", d.Filter.query())
 	d.Newest = withQuery("/events", d.Filter.query())
+	d.ExportURL = withQuery("/data", d.Filter.query()) + "#export"
 	p := q.page("events.title", "nav.events", &d)
 	d.Zone = p.Zone()
 	s.render(q, http.StatusOK, "events", p)

@@ -37,6 +37,7 @@ func navigation(active string) []navGroup {
 			{Key: "nav.events", Href: "/events"},
 			{Key: "nav.sources", Href: "/sources"},
 			{Key: "nav.rejected", Href: "/rejected"},
+			{Key: "nav.data", Href: "/data"},
 		}},
 		{Key: "nav.group_soon", Items: []navItem{
 			{Key: "nav.journeys", Href: "/journeys", Soon: true},

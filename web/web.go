@@ -1,7 +1,7 @@
 // Package web is cjm's server-rendered user interface: setup, login, the
-// overview, live events, sources, rejected events and settings, in
-// Vietnamese and English. Templates and assets are embedded; the UI needs no
-// build step and no external resources.
+// overview, live events, sources, rejected events, file import and export,
+// and settings, in Vietnamese and English. Templates and assets are
+// embedded; the UI needs no build step and no external resources.
 package web
 
 import (
@@ -12,9 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,7 +40,15 @@ type Config struct {
 	Ops    opstore.Store
 	Events eventstore.Store
 	Stats  func() ingest.Stats // may be nil
-	Logger *slog.Logger
+	// Pipeline ingests the files imported on the Import & export page; nil
+	// turns file import off (export still works).
+	Pipeline *ingest.Pipeline
+	// ImportDir is where uploaded files and the rejected lines of imports
+	// are kept while the server runs, in its subdirectory "imports", which
+	// is emptied on the first upload after a start. Default: a new directory
+	// under os.TempDir().
+	ImportDir string
+	Logger    *slog.Logger
 	// SecureCookies adds Secure to cookies (set when served behind https).
 	SecureCookies bool
 }
@@ -57,6 +69,10 @@ type server struct {
 	stats  func() ingest.Stats
 	log    *slog.Logger
 	secure bool
+
+	pipeline  *ingest.Pipeline
+	imports   *importJobs
+	maxUpload int64 // the largest file an import takes, in bytes
 
 	mux      *http.ServeMux
 	pages    map[string]map[string]*template.Template // lang -> page -> template
@@ -96,6 +112,7 @@ func newServer(cfg Config) (*server, error) {
 		ops: cfg.Ops, events: cfg.Events, stats: cfg.Stats, log: cfg.Logger, secure: cfg.SecureCookies,
 		mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(), now: time.Now,
 		throttle: newThrottle(), dummyHash: dummy,
+		pipeline: cfg.Pipeline, imports: newImportJobs(cfg.ImportDir), maxUpload: defaultMaxUpload,
 	}
 	if s.assetVer, err = assetVersion(); err != nil {
 		return nil, err
@@ -130,7 +147,17 @@ const (
 // read everything); a POST needs the role need.
 func (s *server) route(pattern string, acc access, need opstore.Role, h func(*req) error) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, acc, need, h)
+		s.serve(w, r, acc, need, false, h)
+	})
+}
+
+// uploadRoute registers h for a form of members that carries a file
+// (multipart/form-data). Its text fields before the file, the CSRF token
+// first, are read and checked as any form's; the file is left for h to
+// stream from q.file, so a large file is never held in memory.
+func (s *server) uploadRoute(pattern string, need opstore.Role, h func(*req) error) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s.serve(w, r, member, need, true, h)
 	})
 }
 
@@ -162,6 +189,13 @@ func (s *server) routes() {
 	s.route("POST /sources/{id}/rotate", member, opstore.Editor, s.rotateKey)
 	s.route("POST /sources/{id}/enabled", member, opstore.Editor, s.setSourceEnabled)
 	s.route("GET /rejected", member, "", s.rejectedPage)
+	s.route("GET /data", member, "", s.dataPage)
+	s.route("GET /data/export", member, "", s.exportEvents)
+	s.uploadRoute("POST /data/import", opstore.Editor, s.uploadImport)
+	s.route("GET /data/import/{id}", member, "", s.importPage)
+	s.route("POST /data/import/{id}", member, opstore.Editor, s.startImport)
+	s.route("GET /data/import/{id}/status", member, "", s.importStatus)
+	s.route("GET /data/import/{id}/rejected", member, "", s.importRejects)
 	for _, sec := range upcoming {
 		s.route("GET /"+sec.Path, member, "", s.upcomingPage(sec))
 	}
@@ -202,6 +236,11 @@ type req struct {
 	loc         *time.Location
 
 	csrf string // the token forms must carry
+
+	// file is the file part of an upload form (see uploadRoute), nil when
+	// the form has none; parts is the rest of the form after it.
+	file  *multipart.Part
+	parts *multipart.Reader
 }
 
 func (q *req) loggedIn() bool { return q.user.ID != "" }
@@ -212,7 +251,7 @@ var (
 	errForbidden = errors.New("forbidden")
 )
 
-func (s *server) serve(w http.ResponseWriter, r *http.Request, acc access, need opstore.Role, h func(*req) error) {
+func (s *server) serve(w http.ResponseWriter, r *http.Request, acc access, need opstore.Role, upload bool, h func(*req) error) {
 	q := &req{s: s, w: w, r: r, ctx: r.Context(), loc: time.UTC}
 	q.lang = s.requestLang(r)
 
@@ -250,7 +289,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, acc access, need 
 
 	if acc != public && !q.loggedIn() {
 		switch {
-		case r.URL.Path == "/events/feed":
+		case r.URL.Path == "/events/feed", strings.HasPrefix(r.URL.Path, "/data/import/") && strings.HasSuffix(r.URL.Path, "/status"):
 			http.Error(w, "not logged in", http.StatusUnauthorized)
 		case r.Method == http.MethodGet:
 			http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -260,8 +299,14 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, acc access, need 
 		return
 	}
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
+		var err error
+		if upload && isMultipart(r) {
+			err = s.readUploadFields(q)
+		} else {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			err = r.ParseForm()
+		}
+		if err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}
@@ -362,6 +407,63 @@ func (s *server) loadSession(q *req) error {
 		q.loc = loc
 	}
 	return nil
+}
+
+func isMultipart(r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return ct == "multipart/form-data"
+}
+
+// readUploadFields reads the text fields of a multipart form up to its file
+// (into r.PostForm and r.Form, as ParseForm would), and leaves the file in
+// q.file. The body may be as large as the largest import.
+func (s *server) readUploadFields(q *req) error {
+	q.r.Body = http.MaxBytesReader(q.w, q.r.Body, s.maxUpload+maxFormBytes)
+	mr, err := q.r.MultipartReader()
+	if err != nil {
+		return err
+	}
+	form := url.Values{}
+	if q.file, err = readParts(mr, form); err != nil {
+		return err
+	}
+	q.parts = mr
+	q.r.PostForm = form
+	q.r.Form = url.Values{}
+	for k, v := range q.r.URL.Query() {
+		q.r.Form[k] = v
+	}
+	for k, v := range form {
+		q.r.Form[k] = append(q.r.Form[k], v...)
+	}
+	return nil
+}
+
+// readParts adds the text fields of mr to form up to the first file part,
+// which it returns (nil at the end of the form). The text fields together
+// may have at most maxFormBytes.
+func readParts(mr *multipart.Reader, form url.Values) (*multipart.Part, error) {
+	var size int64
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.FileName() != "" || p.FormName() == "file" {
+			return p, nil
+		}
+		b, err := io.ReadAll(io.LimitReader(p, maxFormBytes-size+1))
+		if err != nil {
+			return nil, err
+		}
+		if size += int64(len(b)); size > maxFormBytes {
+			return nil, errors.New("form fields too large")
+		}
+		form.Add(p.FormName(), string(b))
+	}
 }
 
 // csrfOK checks a state-changing request: the browser must not say it comes

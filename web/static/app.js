@@ -105,6 +105,100 @@
     if (tabs.length) select(tabs[0], false);
   });
 
+  // Upload form: the new-source fields show only for "New source"; a file
+  // over the limit is refused before it is sent; the button says the upload
+  // is on its way (a large file takes a while).
+  $$('select[data-source-select]').forEach(function (sel) {
+    var box = sel.form.querySelector('[data-new-source]');
+    if (!box) return;
+    var sync = function () { box.hidden = sel.value !== 'new'; };
+    sel.addEventListener('change', function () {
+      sync();
+      if (!box.hidden) box.querySelector('input').focus();
+    });
+    sync();
+  });
+  $$('form[data-upload]').forEach(function (f) {
+    var input = f.querySelector('input[type="file"][data-max-bytes]');
+    var msg = f.querySelector('[data-file-error]');
+    var tooLarge = function () {
+      var max = Number(input.getAttribute('data-max-bytes'));
+      return input.files && input.files[0] && max > 0 && input.files[0].size > max;
+    };
+    var check = function () {
+      var bad = tooLarge();
+      msg.hidden = !bad;
+      msg.textContent = bad ? input.getAttribute('data-too-large') : '';
+      if (bad) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+      return !bad;
+    };
+    if (input && msg) input.addEventListener('change', check);
+    f.addEventListener('submit', function (e) {
+      if (input && msg && !check()) { e.preventDefault(); input.focus(); return; }
+      var btn = f.querySelector('[data-busy-label]');
+      if (btn) {
+        // Disabled after this event, so the form is still submitted.
+        setTimeout(function () { btn.disabled = true; btn.textContent = btn.getAttribute('data-busy-label'); }, 0);
+      }
+    });
+  });
+
+  // Column mapping: the custom time format field shows only for "Other format".
+  $$('select[data-custom-toggle]').forEach(function (sel) {
+    var field = sel.form.querySelector('[data-custom-field]');
+    if (!field) return;
+    var sync = function () { field.hidden = sel.value !== 'custom'; };
+    sel.addEventListener('change', function () {
+      sync();
+      if (!field.hidden) field.querySelector('input').focus();
+    });
+    sync();
+  });
+
+  // Column mapping: under each column of "Other columns", the core fields
+  // it fills, kept up to date as they are chosen.
+  $$('form[data-mapping]').forEach(function (f) {
+    var cores = $$('select[data-core]', f);
+    var sync = function () {
+      $$('[data-column]', f).forEach(function (th) {
+        var col = th.getAttribute('data-column');
+        var used = cores.filter(function (s) { return s.value === col; })
+          .map(function (s) { return '\u2192 ' + s.getAttribute('data-core'); });
+        th.querySelector('[data-used-as]').textContent = used.join(', ');
+      });
+    };
+    cores.forEach(function (s) { s.addEventListener('change', sync); });
+  });
+
+  // Import progress: poll the job's status every second; when it is no
+  // longer running, reload to show the result.
+  var job = document.querySelector('[data-import-status]');
+  if (job) {
+    var jobBusy = false;
+    var bar = job.querySelector('[data-progress]');
+    var phase = job.querySelector('[data-phase]');
+    var pct = job.querySelector('[data-percent]');
+    var tick = function () {
+      if (jobBusy || document.hidden) return;
+      jobBusy = true;
+      fetch(job.getAttribute('data-import-status'), { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (d) {
+          if (d.state !== 'running') { window.location.reload(); return; }
+          if (bar) { bar.value = d.percent; bar.textContent = d.percent + '%'; }
+          if (pct) pct.textContent = d.percent + '%';
+          if (phase && phase.textContent !== d.phase) phase.textContent = d.phase;
+          Object.keys(d.stats || {}).forEach(function (k) {
+            var el = job.querySelector('[data-stat="' + k + '"]');
+            if (el) el.textContent = d.stats[k];
+          });
+        })
+        .catch(function () { /* tried again in a second */ })
+        .then(function () { jobBusy = false; });
+    };
+    setInterval(tick, 1000);
+  }
+
   // Live events: poll the feed every 2 s and put new rows on top.
   var list = document.querySelector('[data-feed]');
   var btn = document.querySelector('[data-live-toggle]');
