@@ -88,7 +88,7 @@ func newCSVParser(br *bufio.Reader, o Options) (*csvParser, []byte, error) {
 	}
 	line = bytes.TrimRight(line, "\r\n")
 	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // Excel's UTF-8 BOM
-	p := &csvParser{comma: detectComma(line)}
+	p := &csvParser{comma: DetectComma(line)}
 	header, err := p.record(line)
 	if err != nil {
 		return nil, nil, fmt.Errorf("line 1: header: %v", err)
@@ -126,7 +126,9 @@ func newCSVParser(br *bufio.Reader, o Options) (*csvParser, []byte, error) {
 	return p, line, nil
 }
 
-func detectComma(header []byte) rune {
+// DetectComma picks the separator of a CSV header line: the most frequent
+// of , ; tab and |, comma on a tie.
+func DetectComma(header []byte) rune {
 	best, n := ',', bytes.Count(header, []byte{','})
 	for _, c := range []rune{';', '\t', '|'} {
 		if k := bytes.Count(header, []byte(string(c))); k > n {

@@ -50,7 +50,7 @@ func readPreview(path string) (*csvPreview, error) {
 		return nil, fmt.Errorf("no header line: %w", err)
 	}
 	line = strings.TrimPrefix(strings.TrimRight(line, "\r\n"), "\ufeff")
-	comma := detectComma(line)
+	comma := fileimport.DetectComma([]byte(line))
 	hr := csv.NewReader(strings.NewReader(line))
 	hr.Comma = comma
 	header, err := hr.Read()
@@ -81,18 +81,6 @@ func readPreview(path string) (*csvPreview, error) {
 		p.Rows = append(p.Rows, row)
 	}
 	return p, nil
-}
-
-// detectComma picks the separator of a header line the way fileimport does:
-// the most frequent of , ; tab and |, comma on a tie.
-func detectComma(header string) rune {
-	best, n := ',', strings.Count(header, ",")
-	for _, c := range []rune{';', '\t', '|'} {
-		if k := strings.Count(header, string(c)); k > n {
-			best, n = c, k
-		}
-	}
-	return best
 }
 
 // coreTarget is a message field a column can fill, with a dropdown of columns.
