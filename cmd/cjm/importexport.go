@@ -31,6 +31,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	rejects := f.String("rejects", "", "file for rejected lines (default: FILE.rejected next to each input)")
 	asJSON := f.Bool("json", false, "print the summary as JSON")
 	quiet := f.Bool("quiet", false, "no progress output")
+	strict := f.Bool("strict", false, "exit with status 1 when any line was rejected (the valid lines are stored either way)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if failed {
+	if failed && *strict {
 		return errors.New("some lines were rejected (the valid lines were stored)")
 	}
 	return nil
