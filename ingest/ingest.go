@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,8 +54,9 @@ type Pipeline struct {
 	pauseMu sync.Mutex
 	paused  chan struct{} // non-nil while loading is paused; closed on resume
 
-	mu   sync.Mutex // guards seen
-	seen *keySet
+	mu      sync.Mutex // guards seen and writing
+	seen    *keySet
+	writing map[uint64]*write // keys of messages being appended, not yet durable
 
 	loaded   atomic.Uint64
 	loadMu   sync.Mutex
@@ -96,7 +98,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		o.LoadDelay = 200 * time.Millisecond
 	}
 	p := &Pipeline{log: o.Log, store: o.Store, rejects: o.Rejects, logger: o.Logger, batch: o.LoadBatch, delay: o.LoadDelay,
-		hurry: make(chan struct{}, 1), done: make(chan struct{})}
+		hurry: make(chan struct{}, 1), done: make(chan struct{}), writing: map[uint64]*write{}}
 	p.loadCond = sync.NewCond(&p.loadMu)
 	last, err := o.Store.LastSeq(ctx)
 	if err != nil {
@@ -145,53 +147,98 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 	if len(msgs) == 0 {
 		return res, nil
 	}
+	// Decide under the lock which messages are new; a message whose first
+	// copy is still being written (a client retrying while the fsync runs)
+	// is acknowledged only once that write is durable.
+	mine := &write{done: make(chan struct{})}
+	var waits []*write
 	keys := make([]uint64, 0, len(msgs))
-	recs := make([][]byte, 0, len(msgs))
-	size := 0
-	for i := range msgs {
-		m := &msgs[i]
-		size += 128 + len(m.MessageID) + len(m.UserID) + len(m.AnonymousID) + len(m.Event) + len(m.Name) +
-			len(m.Properties) + len(m.Traits) + len(m.Context) + len(m.Integrations)
-	}
-	buf := make([]byte, 0, size)
+	news := make([]int, 0, len(msgs))
 	p.mu.Lock()
 	for i := range msgs {
 		k := event.DedupKey(msgs[i].WorkspaceID, msgs[i].MessageID)
+		if w, ok := p.writing[k]; ok {
+			if w != mine && !slices.Contains(waits, w) {
+				waits = append(waits, w)
+			}
+			res.Duplicates++
+			continue
+		}
 		if !p.seen.add(k) {
 			res.Duplicates++
 			continue
 		}
+		p.writing[k] = mine
 		keys = append(keys, k)
-		start := len(buf)
-		buf = event.AppendBinary(buf, &msgs[i])
-		recs = append(recs, buf[start:len(buf):len(buf)])
+		news = append(news, i)
 	}
 	p.mu.Unlock()
-	p.duplicates.Add(uint64(res.Duplicates))
-	if len(recs) == 0 {
-		return res, nil
-	}
-	first, err := p.log.Append(ctx, recs)
-	if err != nil {
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			// Not written: forget the keys so a retry is not taken for a duplicate.
-			p.mu.Lock()
-			for _, k := range keys {
-				p.seen.remove(k)
-			}
-			p.mu.Unlock()
+
+	var err error
+	if len(news) > 0 {
+		size := 0
+		for _, i := range news {
+			m := &msgs[i]
+			size += 128 + len(m.MessageID) + len(m.UserID) + len(m.AnonymousID) + len(m.Event) + len(m.Name) +
+				len(m.Properties) + len(m.Traits) + len(m.Context) + len(m.Integrations)
 		}
-		return res, fmt.Errorf("append to event log: %w", err)
+		buf := make([]byte, 0, size)
+		recs := make([][]byte, 0, len(news))
+		for _, i := range news {
+			start := len(buf)
+			buf = event.AppendBinary(buf, &msgs[i])
+			recs = append(recs, buf[start:len(buf):len(buf)])
+		}
+		// Not cancellable: once queued the records are written anyway, and
+		// a caller that gave up must not leave keys of unwritten messages.
+		var first uint64
+		if first, err = p.log.Append(context.WithoutCancel(ctx), recs); err == nil {
+			res.Accepted = len(recs)
+			res.LastSeq = first + uint64(len(recs)) - 1
+		}
 	}
-	res.Accepted = len(recs)
-	res.LastSeq = first + uint64(len(recs)) - 1
+	p.mu.Lock()
+	for _, k := range keys {
+		delete(p.writing, k)
+		if err != nil {
+			p.seen.remove(k) // not written: a retry must not be taken for a duplicate
+		}
+	}
+	p.mu.Unlock()
+	mine.err = err
+	close(mine.done)
+	if err != nil {
+		return Result{Rejected: res.Rejected}, fmt.Errorf("append to event log: %w", err)
+	}
 	p.accepted.Add(uint64(res.Accepted))
+	p.duplicates.Add(uint64(res.Duplicates))
+	for _, w := range waits {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		if w.err != nil {
+			return res, fmt.Errorf("an earlier copy of a message in this batch could not be stored: %w", w.err)
+		}
+	}
 	return res, nil
+}
+
+// write is one Submit's append to the log, which duplicates sent meanwhile wait for.
+type write struct {
+	done chan struct{}
+	err  error
 }
 
 // load tails the log into the store until ctx ends.
 func (p *Pipeline) load(ctx context.Context) {
-	defer close(p.done)
+	defer func() {
+		close(p.done)
+		p.loadMu.Lock()
+		p.loadCond.Broadcast() // wake WaitLoaded callers: they see done
+		p.loadMu.Unlock()
+	}()
 	batch := make([]event.Message, 0, p.batch)
 	for {
 		loaded := p.loaded.Load()
@@ -231,7 +278,12 @@ func (p *Pipeline) load(ctx context.Context) {
 			return nil
 		})
 		if err == nil {
-			err = p.storeBatch(batch)
+			var stored uint64
+			stored, err = p.storeBatch(batch)
+			if stored > loaded {
+				p.setLoaded(stored)
+				loaded = stored
+			}
 		}
 		if err != nil {
 			p.logger.Error("loading events into the store", "err", err, "from_seq", loaded+1)
@@ -255,21 +307,29 @@ func (p *Pipeline) load(ctx context.Context) {
 // batch): one that fails while the message after it loads is kept in the
 // rejected store and skipped, so one bad message cannot stop the loader. A
 // failure of everything (a full disk) is returned, and the loader retries.
-func (p *Pipeline) storeBatch(batch []event.Message) error {
+func (p *Pipeline) storeBatch(batch []event.Message) (stored uint64, err error) {
 	ctx := context.Background()
 	for len(batch) > 0 {
 		err := p.store.Append(ctx, batch)
 		if err == nil {
-			return nil
+			return batch[len(batch)-1].Seq, nil
 		}
-		batch = batch[p.storePrefix(batch):] // now batch[0] fails on its own
+		if n := p.storePrefix(batch); n > 0 {
+			stored = batch[n-1].Seq
+			batch = batch[n:] // now batch[0] fails on its own
+		}
 		if len(batch) < 2 || p.store.Append(ctx, batch[1:2]) != nil {
-			return err // nothing after it loads either: not this message's fault
+			// Nothing after it loads (yet): not provably this message's
+			// fault. The next attempt starts at it, with what follows.
+			return stored, err
 		}
-		p.poison(batch[0], err)
+		if perr := p.poison(batch[0], err); perr != nil {
+			return stored, perr
+		}
+		stored = batch[1].Seq
 		batch = batch[2:]
 	}
-	return nil
+	return stored, nil
 }
 
 // storePrefix stores the longest prefix of batch that the store accepts,
@@ -288,16 +348,18 @@ func (p *Pipeline) storePrefix(batch []event.Message) int {
 	return mid + p.storePrefix(batch[mid:])
 }
 
-// poison keeps a message the event store refused in the rejected store.
-func (p *Pipeline) poison(m event.Message, err error) {
+// poison keeps a message the event store refused in the rejected store; if
+// that fails too, the message is not skipped.
+func (p *Pipeline) poison(m event.Message, err error) error {
 	p.logger.Error("event store refused a message; kept as rejected", "seq", m.Seq, "messageId", m.MessageID, "err", err)
 	payload, _ := json.Marshal(&m)
 	r := opstore.Rejected{WorkspaceID: m.WorkspaceID, SourceID: m.SourceID, ReceivedAt: m.ReceivedAt, Origin: "store",
 		Index: -1, Code: "store_failed", Reason: "the event store refused this message: " + err.Error(), Payload: string(payload)}
 	if err := p.rejects.AddRejected(context.Background(), []opstore.Rejected{r}); err != nil {
-		p.logger.Error("keeping a refused message", "seq", m.Seq, "err", err)
+		return fmt.Errorf("keeping refused message %d as rejected: %w", m.Seq, err)
 	}
 	p.rejected.Add(1)
+	return nil
 }
 
 func (p *Pipeline) setLoaded(seq uint64) {

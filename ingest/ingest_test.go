@@ -1,6 +1,9 @@
 package ingest_test
 
 import (
+	"path/filepath"
+
+	"github.com/cjmhq/cjm/eventlog"
 	"strings"
 
 	"context"
@@ -216,5 +219,75 @@ func TestLoaderSkipsAMessageTheStoreRefuses(t *testing.T) {
 	rej, _ := env.Ops.Rejected(ctx, opstore.RejectedFilter{WorkspaceID: env.Workspace.ID})
 	if len(rej) != 1 || rej[0].Code != "store_failed" || !strings.Contains(rej[0].Payload, `"messageId":"m7"`) {
 		t.Errorf("rejected %+v", rej)
+	}
+}
+
+func TestCancelledSubmitLeavesNoKeys(t *testing.T) {
+	e := cjmtest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	// A caller that already gave up: whatever happens, a retry must be stored.
+	_, _ = e.Pipeline.Submit(ctx, []event.Message{msg(e, "a")}, nil)
+	res, err := e.Pipeline.Submit(context.Background(), []event.Message{msg(e, "a")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, e); n != 1 {
+		t.Errorf("stored %d (retry answered %+v), want 1", n, res)
+	}
+}
+
+func TestDuplicateWaitsForTheOriginalToBeDurable(t *testing.T) {
+	dir := t.TempDir()
+	e := cjmtest.New(t)
+	ctx := context.Background()
+	// A log whose group commit waits 300 ms: the original is not durable for a while.
+	log, err := eventlog.Open(filepath.Join(dir, "log"), eventlog.Options{MaxDelay: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	p, err := ingest.Open(ctx, ingest.Options{Log: log, Store: e.Events, Rejects: e.Ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	go func() { _, _ = p.Submit(ctx, []event.Message{msg(e, "a")}, nil) }()
+	time.Sleep(50 * time.Millisecond)
+	res, err := p.Submit(ctx, []event.Message{msg(e, "a")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duplicates != 1 || log.LastSeq() != 1 {
+		t.Errorf("duplicate answered %+v while the log holds %d records: acknowledged before the original was durable", res, log.LastSeq())
+	}
+}
+
+func TestLoaderDoesNotStallOnARefusedLastMessage(t *testing.T) {
+	e := cjmtest.New(t)
+	ctx := context.Background()
+	if err := e.Pipeline.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Windows of 10; the 10th message (the last of the first window) is refused.
+	p, err := ingest.Open(ctx, ingest.Options{Log: e.Log, Store: refusing{e.Events, "m9"}, Rejects: e.Ops, LoadBatch: 10, LoadDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Pipeline = p
+	var ms []event.Message
+	for i := range 20 {
+		ms = append(ms, msg(e, fmt.Sprint("m", i)))
+	}
+	if _, err := p.Submit(ctx, ms, nil); err != nil {
+		t.Fatal(err)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := p.Flush(fctx); err != nil {
+		t.Fatalf("loader stalled: %v (stats %+v)", err, p.Stats())
+	}
+	if n, _ := e.Events.Count(ctx, eventstore.Filter{}); n != 19 {
+		t.Errorf("stored %d, want 19", n)
 	}
 }
