@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/zeebo/xxh3"
 )
 
@@ -53,6 +54,10 @@ type Defaults struct {
 	SentAt time.Time
 	// ReceivedAt is when the request arrived.
 	ReceivedAt time.Time
+	// File says the message comes from a file (an import or an export being
+	// re-imported): its time is taken as written, never corrected for clock
+	// skew from sentAt, and it must have one.
+	File bool
 }
 
 // wire is a message as senders write it: raw JSON values, because some
@@ -199,7 +204,23 @@ func Normalize(raw []byte, d Defaults) (Message, *Error) {
 		m.SentAt = d.SentAt
 	}
 	m.ReceivedAt = d.ReceivedAt
-	m.Timestamp = correctSkew(ts, m.OriginalTimestamp, m.SentAt, m.ReceivedAt)
+	sent := ts.IsZero() && m.OriginalTimestamp.IsZero()
+	switch {
+	case d.File && sent:
+		return m, invalid("missing_timestamp", "timestamp", "a line in a file needs a timestamp (or originalTimestamp): when did it happen?")
+	case d.File:
+		m.Timestamp = ts
+		if m.Timestamp.IsZero() {
+			m.Timestamp = m.OriginalTimestamp
+		}
+	default:
+		m.Timestamp = correctSkew(ts, m.OriginalTimestamp, m.SentAt, m.ReceivedAt)
+	}
+	if sent && m.MessageID == "" {
+		// Without an id or a time of its own, two identical messages are two
+		// events: give this one a unique id rather than one from its content.
+		m.MessageID = "cjm-" + uuid.NewString()
+	}
 	if err := check(&m, true); err != nil {
 		return m, err
 	}
@@ -257,6 +278,9 @@ func check(m *Message, objectsValid bool) *Error {
 		*f.v = strings.TrimSpace(*f.v)
 		if !utf8.ValidString(*f.v) {
 			return invalid("invalid_string", f.name, "%s is not valid UTF-8", f.name)
+		}
+		if strings.IndexFunc(*f.v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return invalid("invalid_string", f.name, "%s contains a control character", f.name)
 		}
 		if n := utf8.RuneCountInString(*f.v); n > f.max {
 			return invalid("too_long", f.name, "%s is %d characters, the limit is %d", f.name, n, f.max)

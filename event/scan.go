@@ -275,11 +275,28 @@ func (s *scanner) str() (escaped bool, err error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+				r, ok := hex4(b, i+2)
+				if !ok {
 					s.i = i
 					return escaped, s.fail("invalid \\u escape")
 				}
 				i += 6
+				switch {
+				case r >= 0xDC00 && r <= 0xDFFF:
+					s.i = i - 6
+					return escaped, s.fail("lone low surrogate \\u%04x", r)
+				case r >= 0xD800 && r <= 0xDBFF:
+					// A high surrogate must be followed by a low one.
+					lo, ok := rune(0), i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u'
+					if ok {
+						lo, ok = hex4(b, i+2)
+					}
+					if !ok || lo < 0xDC00 || lo > 0xDFFF {
+						s.i = i - 6
+						return escaped, s.fail("lone high surrogate \\u%04x", r)
+					}
+					i += 6
+				}
 			default:
 				s.i = i
 				return escaped, s.fail("invalid escape \\%c", b[i+1])
@@ -307,8 +324,27 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+// hex4 reads the 4 hex digits of a \\u escape starting at b[i].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
 }
 
 var errNotString = errors.New("not a string")
