@@ -51,10 +51,11 @@ type Options struct {
 
 // Collector serves the tracking API.
 type Collector struct {
-	o     Options
-	mu    sync.Mutex
-	keys  map[string]*keyEntry
-	gzips sync.Pool
+	o       Options
+	mu      sync.Mutex
+	keys    map[string]*keyEntry
+	unknown map[string]time.Time // unknown write keys, until when
+	gzips   sync.Pool
 }
 
 type keyEntry struct {
@@ -78,7 +79,7 @@ func New(o Options) *Collector {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Collector{o: o, keys: map[string]*keyEntry{}}
+	return &Collector{o: o, keys: map[string]*keyEntry{}, unknown: map[string]time.Time{}}
 }
 
 // endpoints maps a path name to the type it implies ("" for a batch).
@@ -99,15 +100,9 @@ func (c *Collector) Register(mux *http.ServeMux) {
 }
 
 func cors(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		origin = "*"
-	} else {
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Allow-Credentials", "true")
-	}
-	h.Set("Access-Control-Allow-Origin", origin)
+	// Any site may send events (the write key authorises them); no cookies
+	// are involved, so credentials are never allowed.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 }
 
 func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
@@ -263,7 +258,9 @@ func (c *Collector) handle(r *http.Request, typ event.Type, kind string) (respon
 
 // readBody reads the request body, un-gzipping it, up to limit bytes.
 func (c *Collector) readBody(r *http.Request, limit int64) ([]byte, error) {
-	var rd io.Reader = r.Body
+	// The compressed body is bounded too, so a stream of empty gzip members
+	// cannot keep a request reading.
+	var rd io.Reader = http.MaxBytesReader(nil, r.Body, 4*limit+1024)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip":
@@ -294,7 +291,11 @@ func (c *Collector) source(ctx context.Context, key string) (*keyEntry, error) {
 	now := c.o.Now()
 	c.mu.Lock()
 	ke := c.keys[key]
+	unknownUntil, isUnknown := c.unknown[key]
 	c.mu.Unlock()
+	if ke == nil && isUnknown && now.Before(unknownUntil) {
+		return nil, fail(http.StatusUnauthorized, "invalid_write_key", "unknown write key")
+	}
 	if ke == nil || now.After(ke.expires) {
 		src, err := c.o.Sources.SourceByWriteKey(ctx, key)
 		if err != nil && !errors.Is(err, opstore.ErrNotFound) {
@@ -313,10 +314,20 @@ func (c *Collector) source(ctx context.Context, key string) (*keyEntry, error) {
 			burst := max(2*limit, event.MaxBatchMessages)
 			ke.limiter = rate.NewLimiter(rate.Limit(limit), burst)
 		}
-		if len(c.keys) > 100000 {
-			clear(c.keys)
+		switch {
+		case err != nil:
+			// Unknown keys are remembered apart, so a flood of random keys
+			// cannot evict the known ones (and reset their rate limits).
+			if len(c.unknown) > 10000 {
+				clear(c.unknown)
+			}
+			c.unknown[key] = ke.expires
+		default:
+			if len(c.keys) > 100000 {
+				clear(c.keys)
+			}
+			c.keys[key] = ke
 		}
-		c.keys[key] = ke
 		c.mu.Unlock()
 	}
 	if ke.err != nil {

@@ -217,6 +217,9 @@ func benchIngest(ctx context.Context, e *env, dir string, d time.Duration, conc,
 		return err
 	}
 	defer a.Close()
+	if err := a.Pipeline.Flush(ctx); err != nil {
+		return err
+	}
 	after, err := a.Events.Count(ctx, eventstore.Filter{})
 	if err != nil {
 		return err

@@ -54,6 +54,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := waitLoaded(ctx, e, a); err != nil {
+		return err
+	}
 	n, err := a.Events.Count(ctx, eventstore.Filter{WorkspaceID: w.ID})
 	if err != nil {
 		return err

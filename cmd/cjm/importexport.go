@@ -236,6 +236,11 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		defer file.Close()
 		wr = file
 	}
+	// Acknowledged messages still in the log (after a crash, or a stop that
+	// could not wait) are loaded first, so the export holds all of them.
+	if err := waitLoaded(ctx, e, a); err != nil {
+		return err
+	}
 	n, err := export.Write(ctx, a.Events, filter, *format, wr)
 	if err != nil {
 		return err
