@@ -198,6 +198,9 @@ type Store interface {
 	Session(ctx context.Context, tokenHash string) (Session, error) // ErrNotFound when expired
 	UpdateSessionWorkspace(ctx context.Context, tokenHash, workspaceID string) error
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteUserSessions logs a user out everywhere but the session
+	// keepTokenHash ("" for everywhere), e.g. after a password change.
+	DeleteUserSessions(ctx context.Context, userID, keepTokenHash string) error
 
 	APIKeys(ctx context.Context, workspaceID string) ([]APIKey, error)
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)

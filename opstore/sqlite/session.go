@@ -76,3 +76,11 @@ func (s *Store) UpdateSessionWorkspace(ctx context.Context, tokenHash, workspace
 func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	return s.change(ctx, "session", nil, `delete from sessions where token_hash = ?`, tokenHash)
 }
+
+// DeleteUserSessions implements opstore.Store.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepTokenHash string) error {
+	if _, err := s.w.ExecContext(ctx, `delete from sessions where user_id = ? and token_hash <> ?`, userID, keepTokenHash); err != nil {
+		return fmt.Errorf("sqlite: delete sessions of user %q: %w", userID, err)
+	}
+	return nil
+}

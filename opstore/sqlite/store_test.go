@@ -915,3 +915,25 @@ func TestMigrationFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteUserSessions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	u := mustUser(t, s, "lan@example.vn")
+	other := mustUser(t, s, "minh@example.vn")
+	for _, h := range []string{"a", "b", "c"} {
+		wantErr(t, s.CreateSession(ctx, opstore.Session{TokenHash: h, UserID: u.ID, ExpiresAt: t0.Add(time.Hour)}), nil, "")
+	}
+	wantErr(t, s.CreateSession(ctx, opstore.Session{TokenHash: "o", UserID: other.ID, ExpiresAt: t0.Add(time.Hour)}), nil, "")
+	wantErr(t, s.DeleteUserSessions(ctx, u.ID, "b"), nil, "")
+	for h, alive := range map[string]bool{"a": false, "b": true, "c": false, "o": true} {
+		_, err := s.Session(ctx, h)
+		if (err == nil) != alive {
+			t.Errorf("session %s: err %v, want alive=%v", h, err, alive)
+		}
+	}
+	wantErr(t, s.DeleteUserSessions(ctx, u.ID, ""), nil, "")
+	if _, err := s.Session(ctx, "b"); err == nil {
+		t.Error("session b survived logging out everywhere")
+	}
+}
