@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cjmhq/cjm/i18n"
 	"github.com/cjmhq/cjm/opstore"
@@ -260,12 +262,35 @@ func (s *server) partial(q *req, name, tmpl string, data any) (string, error) {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// localPath returns p if it is a path on this site, else "/".
+// localPath returns p if it is a path on this site, else "/". It is used on
+// the "next" of forms, which an attacker may choose: only a path that starts
+// with a single "/", parses to no scheme and no host, and has no control
+// character or backslash anywhere (browsers drop tabs and newlines and read
+// "\" as "/", which would turn "/\t/evil.com" into "//evil.com") is kept.
+// The decoded path is held to the same rules.
 func localPath(p string) string {
-	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !isLocalPath(p) {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !isLocalPath(u.Path) {
 		return "/"
 	}
 	return p
+}
+
+// isLocalPath reports whether p starts with one "/" (not "//" or "/\") and
+// has no control character or backslash.
+func isLocalPath(p string) bool {
+	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') || !utf8.ValidString(p) {
+		return false
+	}
+	for _, r := range p {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // withTitleArgs sets the arguments of the title's catalog text.

@@ -33,8 +33,8 @@ func (s *server) startSession(q *req, user opstore.User, workspaceID string) err
 	if err != nil {
 		return err
 	}
-	http.SetCookie(q.w, s.cookie(sessionCookie, tok, sessionTTL))
-	http.SetCookie(q.w, s.cookie(csrfCookie, "", -1))
+	http.SetCookie(q.w, s.cookie(q.r, sessionCookie, tok, sessionTTL))
+	http.SetCookie(q.w, s.cookie(q.r, csrfCookie, "", -1))
 	return nil
 }
 
@@ -207,7 +207,9 @@ func (s *server) loginSubmit(q *req) error {
 		return fail(http.StatusUnprocessableEntity, "err.login")
 	}
 	ip := clientIP(q.r)
-	if !s.throttle.allowed(email, ip, s.now()) {
+	// The attempt is counted as a failure before the (slow) password check,
+	// so that parallel guesses cannot all pass the limit; a success undoes it.
+	if !s.throttle.reserve(email, ip, s.now()) {
 		return fail(http.StatusTooManyRequests, "err.throttled")
 	}
 	user, err := s.ops.UserByEmail(q.ctx, email)
@@ -215,6 +217,7 @@ func (s *server) loginSubmit(q *req) error {
 	if errors.Is(err, opstore.ErrNotFound) {
 		hash = s.dummyHash
 	} else if err != nil {
+		s.throttle.release(email, ip)
 		return err
 	}
 	ok, err := auth.CheckPassword(hash, pw)
@@ -223,11 +226,10 @@ func (s *server) loginSubmit(q *req) error {
 		ok = false
 	}
 	if !ok || user.ID == "" {
-		s.throttle.failed(email, ip, s.now())
 		s.log.Info("failed login", "remote", ip)
 		return fail(http.StatusUnauthorized, "err.login")
 	}
-	s.throttle.succeeded(email)
+	s.throttle.succeeded(email, ip)
 	if rehash, err := auth.NeedsRehash(user.PasswordHash); err == nil && rehash {
 		if h, err := auth.HashPassword(pw); err == nil {
 			user.PasswordHash = h
@@ -254,7 +256,7 @@ func (s *server) logout(q *req) error {
 			return err
 		}
 	}
-	http.SetCookie(q.w, s.cookie(sessionCookie, "", -1))
+	http.SetCookie(q.w, s.cookie(q.r, sessionCookie, "", -1))
 	return q.redirect("/login", "")
 }
 
@@ -264,7 +266,7 @@ func (s *server) setLang(q *req) error {
 	if !i18n.Valid(lang) {
 		return errNotFound
 	}
-	http.SetCookie(q.w, s.cookie(langCookie, lang, 365*24*time.Hour))
+	http.SetCookie(q.w, s.cookie(q.r, langCookie, lang, 365*24*time.Hour))
 	if q.loggedIn() && q.user.Lang != lang {
 		q.user.Lang = lang
 		if err := s.ops.UpdateUser(q.ctx, q.user); err != nil {
@@ -302,23 +304,16 @@ const (
 
 func newThrottle() *throttle { return &throttle{fails: map[string]*failures{}} }
 
-func (t *throttle) allowed(email, ip string, now time.Time) bool {
+// reserve counts an attempt for email and ip, as a failure, if both are
+// under their limits, and reports whether it did. The check and the count are
+// one step, so that parallel attempts cannot all pass; an attempt that turns
+// out not to be a wrong password is given back with succeeded or release.
+func (t *throttle) reserve(email, ip string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.count("e:"+email, now) < maxFailsPerEmail && t.count("ip:"+ip, now) < maxFailsPerIP
-}
-
-func (t *throttle) count(key string, now time.Time) int {
-	f := t.fails[key]
-	if f == nil || now.Sub(f.since) > throttleWindow {
-		return 0
+	if t.count("e:"+email, now) >= maxFailsPerEmail || t.count("ip:"+ip, now) >= maxFailsPerIP {
+		return false
 	}
-	return f.n
-}
-
-func (t *throttle) failed(email, ip string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.fails) > 100000 {
 		for k, f := range t.fails {
 			if now.Sub(f.since) > throttleWindow {
@@ -334,10 +329,36 @@ func (t *throttle) failed(email, ip string, now time.Time) {
 		}
 		f.n++
 	}
+	return true
 }
 
-func (t *throttle) succeeded(email string) {
+func (t *throttle) count(key string, now time.Time) int {
+	f := t.fails[key]
+	if f == nil || now.Sub(f.since) > throttleWindow {
+		return 0
+	}
+	return f.n
+}
+
+// release gives back an attempt counted by reserve.
+func (t *throttle) release(email, ip string) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.uncount("e:" + email)
+	t.uncount("ip:" + ip)
+}
+
+func (t *throttle) uncount(key string) {
+	if f := t.fails[key]; f != nil && f.n > 0 {
+		f.n--
+	}
+}
+
+// succeeded clears the failures of email, and gives back the attempt that
+// reserve counted for ip.
+func (t *throttle) succeeded(email, ip string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	delete(t.fails, "e:"+email)
-	t.mu.Unlock()
+	t.uncount("ip:" + ip)
 }

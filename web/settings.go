@@ -354,6 +354,7 @@ func (s *server) updateAccount(q *req) error {
 	f := newForm(q.r.PostForm)
 	checkName(f, "name")
 	u := q.user
+	changed := false
 	if f.Values.Get("new_password") != "" || f.Values.Get("current_password") != "" {
 		ok, err := auth.CheckPassword(u.PasswordHash, f.Values.Get("current_password"))
 		if err != nil || !ok {
@@ -367,6 +368,7 @@ func (s *server) updateAccount(q *req) error {
 			if u.PasswordHash, err = auth.HashPassword(pw); err != nil {
 				return err
 			}
+			changed = true
 		}
 	}
 	if !f.OK() {
@@ -379,6 +381,12 @@ func (s *server) updateAccount(q *req) error {
 	u.Name = f.Get("name")
 	if err := s.ops.UpdateUser(q.ctx, u); err != nil {
 		return err
+	}
+	if changed {
+		// A new password ends every other session of this user.
+		if err := s.ops.DeleteUserSessions(q.ctx, u.ID, q.sess.TokenHash); err != nil {
+			return err
+		}
 	}
 	return q.redirect("/account", "flash.account_saved")
 }

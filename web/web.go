@@ -49,7 +49,9 @@ type Config struct {
 	// under os.TempDir().
 	ImportDir string
 	Logger    *slog.Logger
-	// SecureCookies adds Secure to cookies (set when served behind https).
+	// SecureCookies adds Secure to every cookie (set when served behind
+	// https). Without it, cookies still get Secure on requests that came
+	// over TLS or carry "X-Forwarded-Proto: https".
 	SecureCookies bool
 }
 
@@ -283,7 +285,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, acc access, need 
 			q.csrf = tok.Value
 		} else if r.Method == http.MethodGet {
 			q.csrf = auth.NewToken()
-			http.SetCookie(w, s.cookie(csrfCookie, q.csrf, 0))
+			http.SetCookie(w, s.cookie(r, csrfCookie, q.csrf, 0))
 		}
 	}
 
@@ -345,7 +347,7 @@ func (s *server) loadSession(q *req) error {
 	}
 	sess, err := s.ops.Session(q.ctx, auth.HashToken(c.Value))
 	if errors.Is(err, opstore.ErrNotFound) {
-		http.SetCookie(q.w, s.cookie(sessionCookie, "", -1))
+		http.SetCookie(q.w, s.cookie(q.r, sessionCookie, "", -1))
 		return nil
 	}
 	if err != nil {
@@ -354,7 +356,7 @@ func (s *server) loadSession(q *req) error {
 	user, err := s.ops.User(q.ctx, sess.UserID)
 	if errors.Is(err, opstore.ErrNotFound) {
 		_ = s.ops.DeleteSession(q.ctx, sess.TokenHash)
-		http.SetCookie(q.w, s.cookie(sessionCookie, "", -1))
+		http.SetCookie(q.w, s.cookie(q.r, sessionCookie, "", -1))
 		return nil
 	}
 	if err != nil {
@@ -479,10 +481,11 @@ func (s *server) csrfOK(q *req) bool {
 	return q.csrf != "" && tok != "" && constantTimeEqual(tok, q.csrf)
 }
 
-// cookie makes a cookie of the UI: HttpOnly, SameSite=Lax, Secure when
-// configured. maxAge 0 is a browser-session cookie, -1 deletes it.
-func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure}
+// cookie makes a cookie of the UI for a response to r: HttpOnly,
+// SameSite=Lax, and Secure when configured or when r came over https.
+// maxAge 0 is a browser-session cookie, -1 deletes it.
+func (s *server) cookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure || isHTTPS(r)}
 	switch {
 	case maxAge < 0:
 		c.MaxAge = -1
@@ -490,6 +493,17 @@ func (s *server) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 		c.MaxAge = int(maxAge / time.Second)
 	}
 	return c
+}
+
+// isHTTPS reports whether r came over TLS, to this server or to a proxy in
+// front of it that says so in X-Forwarded-Proto. The header is trusted only
+// to add Secure to cookies, which a forged one cannot turn to harm.
+func isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 // fail renders the error page for err.
@@ -513,7 +527,7 @@ type errorData struct{ Message string }
 // message, a catalog key shown once on the next page.
 func (q *req) redirect(path, flash string) error {
 	if flash != "" {
-		http.SetCookie(q.w, q.s.cookie(flashCookie, flash, time.Minute))
+		http.SetCookie(q.w, q.s.cookie(q.r, flashCookie, flash, time.Minute))
 	}
 	http.Redirect(q.w, q.r, path, http.StatusSeeOther)
 	return nil
@@ -525,7 +539,7 @@ func (q *req) takeFlash() string {
 	if err != nil {
 		return ""
 	}
-	http.SetCookie(q.w, q.s.cookie(flashCookie, "", -1))
+	http.SetCookie(q.w, q.s.cookie(q.r, flashCookie, "", -1))
 	if strings.HasPrefix(c.Value, "flash.") && i18n.Has(c.Value) {
 		return c.Value
 	}
