@@ -23,7 +23,7 @@ func TestReadChunksAcrossBlocks(t *testing.T) {
 	for _, bs := range []int{1, 3, 7, 16, 64, 1 << 20} {
 		blockSize = bs
 		out := make(chan *chunk, 100)
-		if err := readChunks(context.Background(), strings.NewReader(input), out, true); err != nil {
+		if err := readChunks(context.Background(), strings.NewReader(input), out, ','); err != nil {
 			t.Fatal(err)
 		}
 		close(out)

@@ -68,6 +68,7 @@ type csvParser struct {
 	cols     []colTarget
 	hasType  bool
 	hasEvent bool
+	hasTime  bool
 	traits   bool
 	times    timeParser
 	comma    rune
@@ -82,7 +83,10 @@ type colTarget struct {
 
 // newCSVParser reads the header line and resolves the mapping against it.
 func newCSVParser(br *bufio.Reader, o Options) (*csvParser, []byte, error) {
-	line, err := br.ReadBytes('\n')
+	line, err := readHeader(br)
+	if err == bufio.ErrBufferFull || len(bytes.TrimRight(line, "\r\n")) > maxRecord {
+		return nil, nil, fmt.Errorf("line 1: the header line is longer than the limit of %s", sizeString(maxRecord))
+	}
 	if err != nil && len(line) == 0 {
 		return nil, nil, fmt.Errorf("line 1: the CSV file has no header line")
 	}
@@ -113,7 +117,11 @@ func newCSVParser(br *bufio.Reader, o Options) (*csvParser, []byte, error) {
 		}
 		p.hasType = p.hasType || f.Target == "type"
 		p.hasEvent = p.hasEvent || f.Target == "event"
+		p.hasTime = p.hasTime || f.Target == "timestamp"
 		p.cols = append(p.cols, ct)
+	}
+	if !p.hasTime {
+		return nil, nil, fmt.Errorf("mapping: map the column with the event time (timestamp=COLUMN): imported events keep the time they happened")
 	}
 	if !p.hasType && !p.hasEvent && !p.traits {
 		return nil, nil, fmt.Errorf("mapping: map an event column (event=COLUMN), a type column, or traits for identify rows")
@@ -124,6 +132,19 @@ func newCSVParser(br *bufio.Reader, o Options) (*csvParser, []byte, error) {
 	}
 	p.times = tp
 	return p, line, nil
+}
+
+// readHeader reads the first line; past maxRecord bytes without a line
+// break, it stops with bufio.ErrBufferFull.
+func readHeader(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull || len(line) > maxRecord+2 {
+			return line, err
+		}
+	}
 }
 
 // DetectComma picks the separator of a CSV header line: the most frequent
@@ -228,7 +249,8 @@ func (p *csvParser) message(line []byte, recv time.Time) (event.Message, *event.
 		}
 	}
 	if m.Timestamp.IsZero() {
-		m.Timestamp = recv
+		// Never the import time: the event happened when the file says.
+		return m, &event.Error{Code: "missing_timestamp", Field: "timestamp", Reason: "the time column is empty: when did it happen?"}
 	}
 	for obj, dst := range map[string]*json.RawMessage{"properties": &m.Properties, "traits": &m.Traits, "context": &m.Context} {
 		if o := objs[obj]; len(o) > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func stored(t *testing.T, e *cjmtest.Env) []event.Message {
 }
 
 const jsonl = `{"type":"track","userId":"u1","event":"Order Completed","messageId":"o1","timestamp":"2026-10-01T10:00:00Z","properties":{"revenue":500000}}
-{"type":"track","userId":"u2","messageId":"o2"}
+{"type":"track","userId":"u2","messageId":"o2","timestamp":"2026-10-01T10:00:00Z"}
 
 not json at all
 {"type":"identify","userId":"u1","traits":{"phone":"0912345678"},"timestamp":"2026-10-01T10:00:00Z"}
@@ -148,7 +149,8 @@ func TestCSVTimeFormatAndErrors(t *testing.T) {
 	}
 	for _, bad := range []struct{ mapping, data, want string }{
 		{"userId=missing,event=ev", "id,ev\n", `no column "missing"`},
-		{"userId=id", "id,ev\n", "map an event column"},
+		{"userId=id,timestamp=at", "id,ev,at\n", "map an event column"},
+		{"userId=id,event=ev", "id,ev\n", "event time"},
 	} {
 		mp, err := fileimport.ParseMapping(bad.mapping)
 		if err != nil {
@@ -190,4 +192,134 @@ func BenchmarkImportJSONL(b *testing.B) {
 		e.Close()
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestCSVStrayQuote imports a file with a quote inside an unquoted field
+// (and other misplaced quotes) among good rows: each bad row is rejected on
+// its own line, and every row after it is read normally.
+func TestCSVStrayQuote(t *testing.T) {
+	e := cjmtest.New(t)
+	mp, _ := fileimport.ParseMapping("timestamp=at,userId=id,event=ev,properties.note=note")
+	var b strings.Builder
+	b.WriteString("at,id,ev,note\n")
+	b.WriteString(`2026-10-01,u0,Viewed,TV 55" screen` + "\n") // line 2: ErrBareQuote
+	wantBad := map[int]string{2: "invalid_csv"}
+	line := 3
+	for i := 1; i <= 1000; i++ {
+		switch i {
+		case 300:
+			b.WriteString("2026-10-01,u300,Viewed,\"a 55\"\" TV, \"\"quoted\"\"\nover two lines\"\n") // lines 302-303, good
+			line += 2
+			continue
+		case 500:
+			b.WriteString(`2026-10-01,u500,Viewed,"closed" then more` + "\n") // ErrQuote
+			wantBad[line] = "invalid_csv"
+		case 700:
+			b.WriteString("2026-10-01,u700,,\n")
+			wantBad[line] = "missing_event"
+		default:
+			fmt.Fprintf(&b, "2026-10-01,u%d,Viewed,note %d\n", i, i)
+		}
+		line++
+	}
+	sum, rej := run(t, e, fileimport.CSV, b.String(), fileimport.Options{Mapping: mp})
+	if sum.Lines != 1001 || sum.Accepted != 998 || sum.Rejected != 3 {
+		t.Fatalf("summary %+v errors %+v", sum.Progress, sum.Errors)
+	}
+	for _, le := range sum.Errors {
+		if wantBad[le.Line] != le.Code {
+			t.Errorf("line %d: %s (%s)", le.Line, le.Code, le.Reason)
+		}
+	}
+	if want := 4; strings.Count(rej, "\n") != want || !strings.Contains(rej, `TV 55" screen`) {
+		t.Errorf("rejects file:\n%s", rej)
+	}
+	byUser := map[string]event.Message{}
+	for _, m := range stored(t, e) {
+		byUser[m.UserID] = m
+	}
+	if len(byUser) != 998 {
+		t.Errorf("stored %d users", len(byUser))
+	}
+	if got := string(byUser["u300"].Properties); got != `{"note":"a 55\" TV, \"quoted\"\nover two lines"}` {
+		t.Errorf("u300 properties %s", got)
+	}
+	if got := string(byUser["u1000"].Properties); got != `{"note":"note 1000"}` {
+		t.Errorf("u1000 properties %s", got)
+	}
+}
+
+// TestTooLongLines imports a 20 MB line among good ones, in JSONL and CSV:
+// it is rejected on its line without being kept (the rejected store gets its
+// first 64 KiB, the rejects file a note), the good lines are stored, and the
+// import does not take memory in proportion to the line.
+func TestTooLongLines(t *testing.T) {
+	defer fileimport.SetLimits(64<<10, 1<<20)()
+	huge := strings.Repeat("x", 20<<20)
+	mp, _ := fileimport.ParseMapping("timestamp=at,userId=id,event=ev,properties.note=note")
+	for _, tc := range []struct {
+		format   fileimport.Format
+		data     string
+		longLine int
+		badLine  int // a line rejected for another reason, after the long one
+		accepted int
+	}{
+		{fileimport.JSONL, `{"type":"track","userId":"u1","event":"E","timestamp":"2026-10-01T00:00:00Z"}` + "\n" +
+			`{"type":"track","userId":"u2","event":"E","timestamp":"2026-10-01T00:00:00Z","properties":{"note":"` + huge + `"}}` + "\n" +
+			`{"type":"track","userId":"u3","event":"E","timestamp":"2026-10-01T00:00:00Z"}` + "\n" +
+			"not json\n" +
+			`{"type":"track","userId":"u4","event":"E","timestamp":"2026-10-01T00:00:00Z"}` + "\n", 2, 4, 3},
+		{fileimport.CSV, "at,id,ev,note\n" +
+			"2026-10-01,u1,E,short\n" +
+			"2026-10-01,u2,E,\"quoted\nline break\" then " + huge + "\n" + // lines 3-4
+			"2026-10-01,u3,E,\"a\nb\"\n" +
+			"2026-10-01,u4,,\n" +
+			"2026-10-01,u5,E,last\n", 3, 7, 3},
+	} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			e := cjmtest.New(t)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			sum, rej := run(t, e, tc.format, tc.data, fileimport.Options{Mapping: mp})
+			runtime.ReadMemStats(&after)
+			bytes := int64(len(tc.data))
+			if tc.format == fileimport.CSV {
+				bytes -= int64(len("at,id,ev,note\n")) // the header is not counted
+			}
+			if sum.Accepted != tc.accepted || sum.Rejected != 2 || sum.Bytes != bytes {
+				t.Fatalf("summary %+v errors %+v", sum.Progress, sum.Errors)
+			}
+			if le := sum.Errors[0]; le.Line != tc.longLine || le.Code != "line_too_long" ||
+				!strings.Contains(le.Reason, fmt.Sprintf("line %d", tc.longLine)) || !strings.Contains(le.Reason, "1 MiB") {
+				t.Errorf("error %+v", le)
+			}
+			if le := sum.Errors[1]; le.Line != tc.badLine {
+				t.Errorf("error %+v, want line %d", le, tc.badLine)
+			}
+			if len(rej) > 1000 || !strings.Contains(rej, fmt.Sprintf("# line %d is not copied here", tc.longLine)) {
+				t.Errorf("rejects file (%d bytes):\n%.1000s", len(rej), rej)
+			}
+			kept, _ := e.Ops.Rejected(context.Background(), opstore.RejectedFilter{WorkspaceID: e.Workspace.ID})
+			for _, k := range kept {
+				if k.Code == "line_too_long" && len(k.Payload) != 64<<10 {
+					t.Errorf("kept %d bytes of the long line", len(k.Payload))
+				}
+			}
+			if n := len(stored(t, e)); n != tc.accepted {
+				t.Errorf("stored %d", n)
+			}
+			// Without the limit: blocks doubling up to 32 MB, the line copied
+			// into the rejected store and the rejects buffer (over 100 MB).
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 12<<20 {
+				t.Errorf("allocated %d MB", alloc>>20)
+			}
+		})
+	}
+	// A CSV file without line breaks has no header line to read.
+	e := cjmtest.New(t)
+	_, err := fileimport.Import(context.Background(), strings.NewReader("id,ev,"+huge), fileimport.Options{Pipeline: e.Pipeline, Format: fileimport.CSV, Mapping: mp})
+	if err == nil || !strings.Contains(err.Error(), "header line is longer than the limit of 1 MiB") {
+		t.Errorf("header without a line break: %v", err)
+	}
 }

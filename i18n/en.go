@@ -547,6 +547,7 @@ var en = map[string]string{
 	"err.map_kind":        "Choose how to keep this column.",
 	"err.map_key":         "Use a name without commas or equals signs, for example store_name.",
 	"err.map_twice":       "Another column is already kept under this name.",
+	"err.map_time":        "Choose the column with the time each event happened: imported events keep their own time.",
 	"err.map_event":       "Choose the column with the event name (or keep columns as customer traits, for a file of customer details).",
 	"err.map_identity":    "Choose the column that identifies the customer (Customer ID or Anonymous ID).",
 	"err.time_format":     "This time format cannot be used. Write it with the codes listed, for example %d/%m/%Y %H:%M.",

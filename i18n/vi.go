@@ -537,6 +537,7 @@ var vi = map[string]string{
 	"err.map_kind":        "Hãy chọn cách giữ cột này.",
 	"err.map_key":         "Hãy dùng tên không có dấu phẩy hay dấu bằng, ví dụ ten_cua_hang.",
 	"err.map_twice":       "Đã có cột khác được giữ với tên này.",
+	"err.map_time":        "Hãy chọn cột chứa thời điểm xảy ra sự kiện: sự kiện nhập vào giữ đúng thời gian của chúng.",
 	"err.map_event":       "Hãy chọn cột chứa tên sự kiện (hoặc giữ các cột làm thông tin khách hàng, nếu tệp là danh sách khách hàng).",
 	"err.map_identity":    "Hãy chọn cột xác định khách hàng (Mã khách hàng hoặc Mã ẩn danh).",
 	"err.time_format":     "Không dùng được định dạng thời gian này. Hãy viết bằng các mã đã liệt kê, ví dụ %d/%m/%Y %H:%M.",

@@ -468,7 +468,8 @@ func TestImportMappingErrors(t *testing.T) {
 		field string
 		want  string
 	}{
-		{"no customer", url.Values{"t_event": {"action"}, "timezone": {"UTC"}}, "t_userId", "err.map_identity"},
+		{"no customer", url.Values{"t_event": {"action"}, "t_timestamp": {"time"}, "timezone": {"UTC"}}, "t_userId", "err.map_identity"},
+		{"no time", url.Values{"t_userId": {"phone"}, "t_event": {"action"}, "timezone": {"UTC"}}, "t_timestamp", "err.map_time"},
 		{"no event", url.Values{"t_userId": {"phone"}, "timezone": {"UTC"}}, "t_event", "err.map_event"},
 		{"unknown column", url.Values{"t_userId": {"nope"}, "t_event": {"action"}, "timezone": {"UTC"}}, "t_userId", "err.map_column"},
 		{"bad key", url.Values{"t_userId": {"phone"}, "t_event": {"action"}, "x3_to": {"properties"}, "x3_key": {"a,b=c"}, "timezone": {"UTC"}}, "x3_key", "err.map_key"},

@@ -344,6 +344,9 @@ func (s *server) checkMapping(m *mappingData) fileimport.Options {
 	if !targets["userId"] && !targets["anonymousId"] {
 		f.Fail("t_userId", "err.map_identity")
 	}
+	if !targets["timestamp"] {
+		f.Fail("t_timestamp", "err.map_time")
+	}
 	tf := f.Get("time_format")
 	switch {
 	case tf == "custom":
@@ -367,7 +370,7 @@ func (s *server) checkMapping(m *mappingData) fileimport.Options {
 	}
 	// The import's own checks on the file's header: the time format first,
 	// to tell which field is wrong, then the whole mapping.
-	if tf != "" && s.dryRun(p.Header, fileimport.Mapping{{Target: "event", Column: mp[0].Column}}, tf, loc) != nil {
+	if tf != "" && s.dryRun(p.Header, fileimport.Mapping{{Target: "event", Column: mp[0].Column}, {Target: "timestamp", Column: mp[0].Column}}, tf, loc) != nil {
 		f.Fail("time_custom", "err.time_format")
 		return o
 	}

@@ -68,7 +68,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 	in := filepath.Join(t.TempDir(), "pos.jsonl")
 	data := `{"type":"track","userId":"C1","event":"Order Completed","messageId":"o1","timestamp":"2026-10-01T03:00:00Z","properties":{"revenue":1290000,"store":"Hà Nội 1"},"context":{"channel":"pos"}}
 {"type":"identify","userId":"C1","messageId":"i1","timestamp":"2026-10-01T03:00:00Z","traits":{"email":"lan@example.vn","phone":"0912345678"}}
-{"type":"track","userId":"C2","messageId":"o2"}
+{"type":"track","userId":"C2","messageId":"o2","timestamp":"2026-10-01T03:00:00Z"}
 {"type":"page","anonymousId":"a-9","name":"Trang chủ","timestamp":"2026-10-02T03:00:00Z"}
 `
 	if err := os.WriteFile(in, []byte(data), 0o644); err != nil {
