@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,9 +53,10 @@ type Pipeline struct {
 	pauseMu sync.Mutex
 	paused  chan struct{} // non-nil while loading is paused; closed on resume
 
-	mu      sync.Mutex // guards seen and writing
+	mu      sync.Mutex // guards seen, pending and writes
 	seen    *keySet
-	writing map[uint64]*write // keys of messages being appended, not yet durable
+	pending *keySet             // keys of messages being appended, not yet durable
+	writes  map[*write]struct{} // the appends under way
 
 	loaded   atomic.Uint64
 	loadMu   sync.Mutex
@@ -98,7 +98,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 		o.LoadDelay = 200 * time.Millisecond
 	}
 	p := &Pipeline{log: o.Log, store: o.Store, rejects: o.Rejects, logger: o.Logger, batch: o.LoadBatch, delay: o.LoadDelay,
-		hurry: make(chan struct{}, 1), done: make(chan struct{}), writing: map[uint64]*write{}}
+		hurry: make(chan struct{}, 1), done: make(chan struct{}), pending: newKeySet(0), writes: map[*write]struct{}{}}
 	p.loadCond = sync.NewCond(&p.loadMu)
 	last, err := o.Store.LastSeq(ctx)
 	if err != nil {
@@ -154,13 +154,12 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 	var waits []*write
 	keys := make([]uint64, 0, len(msgs))
 	news := make([]int, 0, len(msgs))
+	inFlightDup := false
 	p.mu.Lock()
 	for i := range msgs {
 		k := event.DedupKey(msgs[i].WorkspaceID, msgs[i].MessageID)
-		if w, ok := p.writing[k]; ok {
-			if w != mine && !slices.Contains(waits, w) {
-				waits = append(waits, w)
-			}
+		if p.pending.has(k) {
+			inFlightDup = true
 			res.Duplicates++
 			continue
 		}
@@ -168,9 +167,18 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 			res.Duplicates++
 			continue
 		}
-		p.writing[k] = mine
+		p.pending.add(k)
 		keys = append(keys, k)
 		news = append(news, i)
+	}
+	if inFlightDup {
+		// Its first copy is in one of the writes under way: wait for them all.
+		for w := range p.writes {
+			waits = append(waits, w)
+		}
+	}
+	if len(news) > 0 {
+		p.writes[mine] = struct{}{}
 	}
 	p.mu.Unlock()
 
@@ -199,11 +207,12 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 	}
 	p.mu.Lock()
 	for _, k := range keys {
-		delete(p.writing, k)
+		p.pending.remove(k)
 		if err != nil {
 			p.seen.remove(k) // not written: a retry must not be taken for a duplicate
 		}
 	}
+	delete(p.writes, mine)
 	p.mu.Unlock()
 	mine.err = err
 	close(mine.done)
@@ -213,6 +222,9 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 	p.accepted.Add(uint64(res.Accepted))
 	p.duplicates.Add(uint64(res.Duplicates))
 	for _, w := range waits {
+		if w == mine {
+			continue
+		}
 		select {
 		case <-w.done:
 		case <-ctx.Done():
