@@ -136,12 +136,24 @@ func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 		mu        sync.Mutex
 		sum       Summary
 		failure   error
-		rejectBuf bytes.Buffer
+		rejectErr error
+		rejectN   int
 		lastShow  = time.Now()
 	)
-	if header != nil && o.Rejects != nil {
-		rejectBuf.Write(header)
-		rejectBuf.WriteByte('\n')
+	// writeReject writes a rejected line to the rejects file as it is found
+	// (the CSV header first), so bad lines never pile up in memory. Called
+	// with mu held.
+	writeReject := func(line []byte) {
+		if o.Rejects == nil || rejectErr != nil {
+			return
+		}
+		if rejectN == 0 && header != nil {
+			_, rejectErr = o.Rejects.Write(append(append([]byte(nil), header...), '\n'))
+		}
+		rejectN++
+		if rejectErr == nil {
+			_, rejectErr = o.Rejects.Write(append(append(make([]byte, 0, len(line)+1), line...), '\n'))
+		}
 	}
 	setFailure := func(err error) {
 		mu.Lock()
@@ -193,8 +205,7 @@ func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 					}
 					if o.Rejects != nil {
 						_, line := c.rejected(le)
-						rejectBuf.Write(line)
-						rejectBuf.WriteByte('\n')
+						writeReject(line)
 					}
 				}
 				if o.Progress != nil && time.Since(lastShow) >= time.Second {
@@ -213,10 +224,8 @@ func Import(ctx context.Context, r io.Reader, o Options) (Summary, error) {
 	if failure == nil && readErr != nil && !errors.Is(readErr, context.Canceled) {
 		failure = readErr
 	}
-	if o.Rejects != nil && (sum.Rejected > 0) {
-		if _, err := o.Rejects.Write(rejectBuf.Bytes()); err != nil && failure == nil {
-			failure = fmt.Errorf("write rejects: %w", err)
-		}
+	if rejectErr != nil && failure == nil {
+		failure = fmt.Errorf("write rejects: %w", rejectErr)
 	}
 	sortErrors(sum.Errors)
 	sum.Ingested = time.Since(start)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -163,10 +164,12 @@ func importFile(ctx context.Context, e *env, a *app.App, name string, o fileimpo
 	return sum, rejects, err
 }
 
-// lazyFile creates its file on the first write, so clean imports leave no empty rejects file.
+// lazyFile creates its file on the first write, so clean imports leave no
+// empty rejects file; writes are buffered.
 type lazyFile struct {
 	path string
 	f    *os.File
+	w    *bufio.Writer
 }
 
 func (l *lazyFile) Write(p []byte) (int, error) {
@@ -175,16 +178,16 @@ func (l *lazyFile) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		l.f = f
+		l.f, l.w = f, bufio.NewWriter(f)
 	}
-	return l.f.Write(p)
+	return l.w.Write(p)
 }
 
 func (l *lazyFile) Close() error {
 	if l.f == nil {
 		return nil
 	}
-	return l.f.Close()
+	return errors.Join(l.w.Flush(), l.f.Close())
 }
 
 func sourceNamed(ctx context.Context, a *app.App, w opstore.Workspace, name string, ch opstore.Channel) (opstore.Source, error) {
