@@ -221,39 +221,12 @@ func (g *generator) schedule(t int64, kind, camp uint8, arg int32) {
 	if t >= g.cal.end || t < g.cal.start {
 		return
 	}
-	g.heap = append(g.heap, episode{t: t, seq: g.epSeq, kind: kind, camp: camp, arg: arg})
+	g.heap = heapPush(g.heap, episode{t: t, seq: g.epSeq, kind: kind, camp: camp, arg: arg})
 	g.epSeq++
-	h := g.heap
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h[i].before(&h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
 }
 
 func (g *generator) next() episode {
-	h := g.heap
-	e := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h = h[:last]
-	for i := 0; ; {
-		l, m := 2*i+1, i
-		if l < len(h) && h[l].before(&h[m]) {
-			m = l
-		}
-		if l+1 < len(h) && h[l+1].before(&h[m]) {
-			m = l + 1
-		}
-		if m == i {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+	e, h := heapPop(g.heap)
 	g.heap = h
 	return e
 }

@@ -328,40 +328,12 @@ func (a *liveMsg) before(b *liveMsg) bool {
 
 // push adds x to the queue l.pend, a binary heap by due time.
 func (l *live) push(x liveMsg) {
-	l.pend = append(l.pend, x)
-	h := l.pend
-	for i := len(h) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !h[i].before(&h[p]) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
+	l.pend = heapPush(l.pend, x)
 }
 
 // pop takes the first message off the queue.
 func (l *live) pop() liveMsg {
-	h := l.pend
-	x := h[0]
-	last := len(h) - 1
-	h[0] = h[last]
-	h[last] = liveMsg{} // drop the references to the message's JSON
-	h = h[:last]
-	for i := 0; ; {
-		c, m := 2*i+1, i
-		if c < len(h) && h[c].before(&h[m]) {
-			m = c
-		}
-		if c+1 < len(h) && h[c+1].before(&h[m]) {
-			m = c + 1
-		}
-		if m == i {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+	x, h := heapPop(l.pend)
 	l.pend = h
 	return x
 }
