@@ -43,6 +43,8 @@ type Config struct {
 	MemoryLimit string
 	// SecureCookies marks session cookies Secure (serve behind https).
 	SecureCookies bool
+	// RejectedRetention is how long rejected messages are kept (0: 90 days).
+	RejectedRetention time.Duration
 	// Bulk tunes the stores for loading large volumes (imports, the demo):
 	// bigger event store transactions and checkpoints, more memory.
 	Bulk bool
@@ -149,7 +151,13 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	mux.Handle("/api/", api.New(api.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Logger: a.cfg.Logger}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		// Unhealthy when nothing can be acknowledged any more.
+		if err := a.Log.Err(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintf(w, "event log failed: %v\n", err)
+			return
+		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/", ui)
@@ -168,6 +176,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog: slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go a.pruneRejected(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -180,6 +189,29 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return a.Pipeline.Flush(sctx)
+}
+
+// pruneRejected deletes rejected messages past their retention, at start
+// and then daily, until ctx ends.
+func (a *App) pruneRejected(ctx context.Context) {
+	keep := a.cfg.RejectedRetention
+	if keep <= 0 {
+		keep = 90 * 24 * time.Hour
+	}
+	for {
+		n, err := a.Ops.DeleteRejected(ctx, time.Now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.cfg.Logger.Warn("pruning rejected messages", "err", err)
+		case n > 0:
+			a.cfg.Logger.Info("pruned rejected messages", "count", n, "older_than", keep.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }
 
 // DefaultWorkspace returns the first workspace, creating one when there is none.

@@ -422,6 +422,14 @@ func (l *Log) Close() error {
 	return err
 }
 
+// Err returns the write or fsync failure that stopped the log, if any: once
+// set, every Append fails with it.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
 // Stats returns counters since Open.
 func (l *Log) Stats() Stats {
 	l.segMu.RLock()

@@ -212,6 +212,9 @@ type Store interface {
 	AddRejected(ctx context.Context, rs []Rejected) error
 	Rejected(ctx context.Context, f RejectedFilter) ([]Rejected, error)
 	RejectedCount(ctx context.Context, workspaceID string) (int, error)
+	// DeleteRejected forgets rejected messages received before a time, in
+	// every workspace (retention), and says how many.
+	DeleteRejected(ctx context.Context, before time.Time) (int64, error)
 
 	Close() error
 }

@@ -8,6 +8,7 @@ import (
 	_ "net/http/pprof" // on DefaultServeMux, served only with --pprof
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/cjmhq/cjm/app"
 )
@@ -20,6 +21,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	rateLimit := f.Int("rate-limit", 0, "default messages per second per write key (0: 100000)")
 	noSync := f.Bool("no-sync", false, "do not fsync the event log (benchmarks on throwaway data only: acknowledged events can be lost)")
 	mem := f.String("memory-limit", "128MB", "memory limit of the embedded event store (DuckDB); raise it for heavy analytics")
+	keepRejected := f.Int("keep-rejected", 90, "days to keep rejected messages")
 	pprofAddr := f.String("pprof", "", "serve Go profiling endpoints (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	if err := f.parse(args); err != nil {
 		return err
@@ -37,7 +39,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			}
 		}()
 	}
-	a, err := app.Open(ctx, app.Config{DataDir: *data, Logger: e.logger, SecureCookies: *secure, RateLimit: *rateLimit, NoSync: *noSync, MemoryLimit: *mem})
+	a, err := app.Open(ctx, app.Config{DataDir: *data, Logger: e.logger, SecureCookies: *secure, RateLimit: *rateLimit, NoSync: *noSync, MemoryLimit: *mem,
+		RejectedRetention: time.Duration(*keepRejected) * 24 * time.Hour})
 	if err != nil {
 		return err
 	}

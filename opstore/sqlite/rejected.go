@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"time"
 	"context"
 	"database/sql"
 	"errors"
@@ -114,4 +115,13 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// DeleteRejected implements opstore.Store.
+func (s *Store) DeleteRejected(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `delete from rejected where received_at < ?`, before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete rejected messages: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -937,3 +937,22 @@ func TestDeleteUserSessions(t *testing.T) {
 		t.Error("session b survived logging out everywhere")
 	}
 }
+
+func TestDeleteRejected(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	w := mustWorkspace(t, s, "Shop")
+	var rs []opstore.Rejected
+	for i := range 5 {
+		rs = append(rs, opstore.Rejected{WorkspaceID: w.ID, ReceivedAt: t0.Add(time.Duration(i) * 24 * time.Hour), Code: "x", Reason: "y"})
+	}
+	wantErr(t, s.AddRejected(ctx, rs), nil, "")
+	n, err := s.DeleteRejected(ctx, t0.Add(2*24*time.Hour))
+	wantErr(t, err, nil, "")
+	if n != 2 {
+		t.Errorf("deleted %d, want the 2 older ones", n)
+	}
+	if left, _ := s.RejectedCount(ctx, w.ID); left != 3 {
+		t.Errorf("%d left, want 3", left)
+	}
+}
