@@ -1,11 +1,11 @@
 package sqlite
 
 import (
-	"time"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cjmhq/cjm/opstore"
