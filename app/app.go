@@ -58,6 +58,7 @@ type App struct {
 	Log      *eventlog.Log
 	Pipeline *ingest.Pipeline
 	lock     *os.File
+	ui       *web.UI // set by Handler
 }
 
 // ErrLocked means another cjm process holds the data directory.
@@ -161,6 +162,7 @@ func (a *App) Handler() (http.Handler, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/", ui)
+	a.ui = ui
 	return mux, nil
 }
 
@@ -186,6 +188,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := a.ui.Close(sctx); err != nil {
 		return err
 	}
 	return a.Pipeline.Flush(sctx)

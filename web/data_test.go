@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"mime"
 	"mime/multipart"
@@ -41,7 +42,7 @@ func newImportEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, web: h.(*server), ops: ce.Ops, events: ce.Events}
+	return &env{t: t, srv: srv, web: h.s, ops: ce.Ops, events: ce.Events}
 }
 
 // upload posts a multipart form: the CSRF token of the last page first
@@ -674,5 +675,35 @@ func TestDefaultMapping(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", tc.header, k, got, want)
 			}
 		}
+	}
+}
+
+// Close stops a running import and waits for it: the server can shut down
+// without pulling the stores from under it.
+func TestCloseStopsRunningImports(t *testing.T) {
+	e := newImportEnv(t)
+	c := e.setup()
+	var b strings.Builder
+	for i := range 300000 {
+		fmt.Fprintf(&b, `{"type":"track","messageId":"m-%d","userId":"KH%d","event":"Viewed","timestamp":"2026-03-15T10:30:00+07:00"}`+"\n", i, i%1000)
+	}
+	c.get("/data")
+	r := c.upload("/data/import", url.Values{"source": {"new"}, "new_name": {"Lớn"}, "new_channel": {"other"}}, "lon.jsonl", []byte(b.String()))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("upload: %d", r.status)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := (&UI{e.web}).Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// No waiting: once Close returned, the job has ended.
+	sr := c.get(r.loc + "/status")
+	var st jobStatus
+	if err := json.Unmarshal([]byte(sr.body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.State == string(stateRunning) {
+		t.Errorf("import still running after Close: %+v", st)
 	}
 }

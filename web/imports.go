@@ -467,7 +467,11 @@ func (s *server) launch(q *req, j *importJob, o fileimport.Options) error {
 	}
 	o.Pipeline, o.WorkspaceID, o.SourceID, o.Format, o.Name = s.pipeline, j.WorkspaceID, src.ID, j.Format, j.File
 	s.log.Info("import started", "workspace", j.WorkspaceID, "user", q.user.ID, "import", j.ID, "source", src.ID)
-	go s.runImport(j, o)
+	s.bgWait.Add(1)
+	go func() {
+		defer s.bgWait.Done()
+		s.runImport(j, o)
+	}()
 	return nil
 }
 
@@ -509,9 +513,9 @@ func (s *server) runImport(j *importJob, o fileimport.Options) {
 			return err
 		}
 		defer f.Close()
-		rej := &lazyFile{path: j.rejects}
+		rej := &fileimport.RejectsFile{Path: j.rejects}
 		o.Rejects, o.Progress = rej, j.setProgress
-		sum, err = fileimport.Import(context.Background(), f, o)
+		sum, err = fileimport.Import(s.bg, f, o)
 		if cerr := rej.Close(); err == nil {
 			err = cerr
 		}
@@ -519,7 +523,7 @@ func (s *server) runImport(j *importJob, o fileimport.Options) {
 	}()
 	if err == nil {
 		j.setLoading(sum)
-		ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+		ctx, cancel := context.WithTimeout(s.bg, flushTimeout)
 		if ferr := s.pipeline.Flush(ctx); ferr != nil && !errors.Is(ferr, context.DeadlineExceeded) {
 			err = ferr
 		}
@@ -532,30 +536,6 @@ func (s *server) runImport(j *importJob, o fileimport.Options) {
 	}
 	s.log.Info("import done", "workspace", j.WorkspaceID, "import", j.ID, "lines", sum.Lines, "stored", sum.Accepted,
 		"duplicates", sum.Duplicates, "rejected", sum.Rejected)
-}
-
-// lazyFile creates its file on the first write: a clean import leaves none.
-type lazyFile struct {
-	path string
-	f    *os.File
-}
-
-func (l *lazyFile) Write(p []byte) (int, error) {
-	if l.f == nil {
-		f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return 0, err
-		}
-		l.f = f
-	}
-	return l.f.Write(p)
-}
-
-func (l *lazyFile) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return l.f.Close()
 }
 
 // job returns the import of the path in the user's workspace.

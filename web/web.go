@@ -76,6 +76,11 @@ type server struct {
 	imports   *importJobs
 	maxUpload int64 // the largest file an import takes, in bytes
 
+	// Background work (imports) runs under bg and is waited for by Close.
+	bg       context.Context
+	bgCancel context.CancelFunc
+	bgWait   sync.WaitGroup
+
 	mux      *http.ServeMux
 	pages    map[string]map[string]*template.Template // lang -> page -> template
 	assetVer string
@@ -93,10 +98,35 @@ type server struct {
 	dummyHash string
 }
 
-// New returns the handler of every UI path. It is meant to be mounted at "/";
-// it uses no path under /v1/ or /api/.
-func New(cfg Config) (http.Handler, error) {
-	return newServer(cfg)
+// UI is the web interface: the handler of every UI path, meant to be
+// mounted at "/" (it uses no path under /v1/ or /api/), and the background
+// work it starts (file imports), which Close stops.
+type UI struct{ s *server }
+
+// New returns the web interface.
+func New(cfg Config) (*UI, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &UI{s}, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.s.ServeHTTP(w, r) }
+
+// Close stops running imports (what they stored stays stored; importing
+// the file again skips it as duplicates) and waits for them, until ctx ends.
+func (u *UI) Close(ctx context.Context) error {
+	u.s.bgCancel()
+	done := make(chan struct{})
+	go func() { u.s.bgWait.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func newServer(cfg Config) (*server, error) {
@@ -116,6 +146,7 @@ func newServer(cfg Config) (*server, error) {
 		throttle: newThrottle(), dummyHash: dummy,
 		pipeline: cfg.Pipeline, imports: newImportJobs(cfg.ImportDir), maxUpload: defaultMaxUpload,
 	}
+	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	if s.assetVer, err = assetVersion(); err != nil {
 		return nil, err
 	}

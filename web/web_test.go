@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, web: h.(*server), ops: ops, events: events}
+	return &env{t: t, srv: srv, web: h.s, ops: ops, events: events}
 }
 
 // client is a browser: a cookie jar, redirects not followed, and the CSRF

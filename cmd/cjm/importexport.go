@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -130,7 +129,7 @@ func importFile(ctx context.Context, e *env, a *app.App, name string, o fileimpo
 	if rejects == "" {
 		rejects = name + ".rejected"
 	}
-	rf := &lazyFile{path: rejects}
+	rf := &fileimport.RejectsFile{Path: rejects, Perm: 0o644}
 	defer rf.Close()
 	o.Rejects = rf
 	if !quiet {
@@ -162,32 +161,6 @@ func importFile(ctx context.Context, e *env, a *app.App, name string, o fileimpo
 	}
 	sum.Elapsed = time.Since(start)
 	return sum, rejects, err
-}
-
-// lazyFile creates its file on the first write, so clean imports leave no
-// empty rejects file; writes are buffered.
-type lazyFile struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-}
-
-func (l *lazyFile) Write(p []byte) (int, error) {
-	if l.f == nil {
-		f, err := os.Create(l.path)
-		if err != nil {
-			return 0, err
-		}
-		l.f, l.w = f, bufio.NewWriter(f)
-	}
-	return l.w.Write(p)
-}
-
-func (l *lazyFile) Close() error {
-	if l.f == nil {
-		return nil
-	}
-	return errors.Join(l.w.Flush(), l.f.Close())
 }
 
 func sourceNamed(ctx context.Context, a *app.App, w opstore.Workspace, name string, ch opstore.Channel) (opstore.Source, error) {
