@@ -20,7 +20,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	secure := f.Bool("secure-cookies", false, "mark session cookies Secure (when served behind https)")
 	rateLimit := f.Int("rate-limit", 0, "default messages per second per write key (0: 100000)")
 	noSync := f.Bool("no-sync", false, "do not fsync the event log (benchmarks on throwaway data only: acknowledged events can be lost)")
-	mem := f.String("memory-limit", "128MB", "memory limit of the embedded event store (DuckDB); raise it for heavy analytics")
+	mem := f.String("memory-limit", "96MB", "memory limit of the embedded event store (DuckDB); raise it for heavy analytics")
 	keepRejected := f.Int("keep-rejected", 90, "days to keep rejected messages")
 	pprofAddr := f.String("pprof", "", "serve Go profiling endpoints (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 	if err := f.parse(args); err != nil {
@@ -29,7 +29,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft limit: the Go heap is collected harder before it grows past
 		// it, which keeps a busy collector's memory flat (GOMEMLIMIT overrides).
-		debug.SetMemoryLimit(160 << 20)
+		debug.SetMemoryLimit(128 << 20)
 	}
 	if *pprofAddr != "" {
 		go func() {

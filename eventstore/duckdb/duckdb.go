@@ -24,7 +24,7 @@ var _ eventstore.Store = (*Store)(nil)
 // Options tune the DuckDB engine.
 type Options struct {
 	Threads     int    // default: the number of CPUs
-	MemoryLimit string // default "128MB"
+	MemoryLimit string // default "96MB"
 	// CheckpointThreshold is how much WAL DuckDB gathers before it
 	// checkpoints (default "64MB"). Larger loads bulk data faster (about
 	// twice as fast at "256MB") but a checkpoint then needs more memory.
@@ -75,7 +75,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 
 	if opts.MemoryLimit == "" {
-		opts.MemoryLimit = "128MB"
+		opts.MemoryLimit = "96MB"
 	}
 	q := url.Values{}
 	q.Set("threads", fmt.Sprint(opts.Threads))
