@@ -55,7 +55,6 @@ type Collector struct {
 	mu      sync.Mutex
 	keys    map[string]*keyEntry
 	unknown map[string]time.Time // unknown write keys, until when
-	gzips   sync.Pool
 }
 
 type keyEntry struct {

@@ -611,10 +611,8 @@ func marketVoucher(marketplace, coupon string) string {
 // storeVisit is a purchase in a store.
 func (g *generator) storeVisit(c *customer, t int64) {
 	s := &stores[c.homeStore]
-	si := c.homeStore
 	if g.chance(0.1) {
-		si = g.r.IntN(len(stores))
-		s = &stores[si]
+		s = &stores[g.r.IntN(len(stores))]
 	}
 	x := &g.x
 	x.begin()

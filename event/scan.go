@@ -1,7 +1,6 @@
 package event
 
 import (
-	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -346,8 +345,6 @@ func hex4(b []byte, i int) (rune, bool) {
 	}
 	return r, true
 }
-
-var errNotString = errors.New("not a string")
 
 // arrayElems splits a validated-or-not JSON array into its raw elements,
 // validating them.

@@ -404,7 +404,6 @@ func readChunks(ctx context.Context, r io.Reader, out chan<- *chunk, comma rune)
 			if over {
 				j := bytes.IndexByte(buf[i:], '\n')
 				if j < 0 {
-					i = len(buf)
 					break
 				}
 				e = i + j

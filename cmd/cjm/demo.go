@@ -116,7 +116,7 @@ func startLive(ctx context.Context, e *env, a *app.App, w opstore.Workspace, o d
 			_, err := a.Pipeline.Submit(sctx, good, rej)
 			return err
 		})
-		if err != nil && ctx.Err() == nil {
+		if ctx.Err() == nil { // Live returns only on an error or when ctx ends
 			e.logger.Error("demo live simulation stopped", "err", err)
 		}
 	}()
