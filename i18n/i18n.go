@@ -157,3 +157,16 @@ func Number(lang string, n int64) string {
 	}
 	return b.String()
 }
+
+// extend adds the entries of more to the catalog c, so a part of the UI can
+// keep its texts in a file of its own (vi_maps.go beside en_maps.go). A key
+// defined twice is a programming error.
+func extend(c, more map[string]string) bool {
+	for k, v := range more {
+		if _, dup := c[k]; dup {
+			panic("i18n: key defined twice: " + k)
+		}
+		c[k] = v
+	}
+	return true
+}

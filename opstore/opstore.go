@@ -216,5 +216,41 @@ type Store interface {
 	// every workspace (retention), and says how many.
 	DeleteRejected(ctx context.Context, before time.Time) (int64, error)
 
+	// Journey maps. Every method is scoped to a workspace: a map of another
+	// workspace is ErrNotFound. Each write is one transaction, with its
+	// activity log entries.
+
+	// CreateMap stores version 1 of a new map; ErrConflict when the name is
+	// taken in the workspace (case-insensitive).
+	CreateMap(ctx context.Context, workspaceID, name, state string, doc []byte, ch MapChange) (MapRecord, error)
+	// SaveMap appends version baseVersion+1; ErrStale when the map is no
+	// longer at baseVersion (0: whatever is current). Saving what the latest
+	// version already holds changes nothing and returns it.
+	SaveMap(ctx context.Context, workspaceID, mapID string, baseVersion int, name, state string, doc []byte, ch MapChange) (MapRecord, error)
+	Map(ctx context.Context, workspaceID, mapID string) (MapRecord, error)
+	MapByName(ctx context.Context, workspaceID, name string) (MapRecord, error)
+	Maps(ctx context.Context, workspaceID string) ([]MapRecord, error)
+	// DeleteMap deletes a map with its versions, comments, shares and activity.
+	DeleteMap(ctx context.Context, workspaceID, mapID string) error
+	MapVersions(ctx context.Context, workspaceID, mapID string) ([]MapVersion, error) // newest first, without Doc
+	MapVersion(ctx context.Context, workspaceID, mapID string, version int) (MapVersion, error)
+
+	AddMapComment(ctx context.Context, workspaceID string, c MapComment) (MapComment, error) // fills ID, CreatedAt
+	MapComments(ctx context.Context, workspaceID, mapID string) ([]MapComment, error)        // oldest first
+	ResolveMapComment(ctx context.Context, workspaceID, mapID, commentID, userID, userName string) error
+	DeleteMapComment(ctx context.Context, workspaceID, mapID, commentID string) error
+	// MentionsOf lists the comments mentioning a user in a workspace, newest first.
+	MentionsOf(ctx context.Context, workspaceID, userID string, limit int) ([]MapComment, error)
+
+	// CreateMapShare stores a read-only link; a zero expiresAt never expires.
+	CreateMapShare(ctx context.Context, workspaceID, mapID, tokenHash, prefix, createdBy string, expiresAt time.Time) (MapShare, error)
+	MapShares(ctx context.Context, workspaceID, mapID string) ([]MapShare, error)
+	// MapShareByTokenHash returns an active (unrevoked, unexpired) share and
+	// the latest version of its map; ErrNotFound otherwise.
+	MapShareByTokenHash(ctx context.Context, tokenHash string) (MapShare, MapRecord, error)
+	RevokeMapShare(ctx context.Context, workspaceID, mapID, shareID, userID, userName string) error
+
+	MapActivities(ctx context.Context, workspaceID, mapID string, limit int) ([]MapActivity, error) // newest first
+
 	Close() error
 }
