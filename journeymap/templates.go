@@ -158,7 +158,7 @@ var (
 		"marketplace", []string{"support"}}
 	tpSocialShare = tplTouchpoint{"social-share", tplText{"Chia sẻ lên mạng xã hội", "Sharing on social media"},
 		"social", []string{"information"}}
-	tpReferral = tplTouchpoint{"referral", tplText{"Chương trình giới thiệu bạn bè", "Refer-a-friend programme"},
+	tpReferral = tplTouchpoint{"refer-a-friend", tplText{"Chương trình giới thiệu bạn bè", "Refer-a-friend programme"},
 		"word_of_mouth", []string{"offers"}}
 	tpEmailSMSOffers = tplTouchpoint{"email-sms-offers", tplText{"Ưu đãi qua email và SMS", "Email and SMS offers"},
 		"email", []string{"offers"}}

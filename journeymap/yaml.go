@@ -225,3 +225,53 @@ func lineOf(n *yaml.Node, path string) int {
 	}
 	return line
 }
+
+// MarshalMatcher writes one matcher as YAML, for the matcher editor.
+func MarshalMatcher(m *Matcher) ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	err := enc.Close()
+	return b.Bytes(), err
+}
+
+// ParseMatcher reads one matcher written as YAML (or JSON) and checks it,
+// reporting problems with their line.
+func ParseMatcher(data []byte) (*Matcher, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Errors{syntaxError(err)}
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, Errors{{Line: 1, Message: "a matcher is a mapping, e.g. event: Order Completed"}}
+	}
+	doc := root.Content[0]
+	errs := checkKeys(doc, reflect.TypeFor[Matcher](), "")
+	var mt Matcher
+	if err := doc.Decode(&mt); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, Errors{syntaxError(err)}
+		}
+		for _, msg := range te.Errors {
+			errs = append(errs, typeError(msg))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	c := &checker{}
+	c.rule("", &mt.Rule, 0)
+	for _, e := range c.errs {
+		e.Field = strings.TrimPrefix(e.Field, ".")
+		e.Line = lineOf(doc, e.Field)
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &mt, nil
+}

@@ -22,7 +22,6 @@ type section struct {
 }
 
 var upcoming = []section{
-	{Path: "journeys", Title: "journeys.title", Intro: "journeys.intro", Features: []string{"journeys.f1", "journeys.f2", "journeys.f3", "journeys.f4"}},
 	{Path: "analytics", Title: "analytics.title", Intro: "analytics.intro", Features: []string{"analytics.f1", "analytics.f2", "analytics.f3", "analytics.f4"}},
 	{Path: "customers", Title: "customers.title", Intro: "customers.intro", Features: []string{"customers.f1", "customers.f2", "customers.f3"}},
 	{Path: "automation", Title: "automation.title", Intro: "automation.intro", Features: []string{"automation.f1", "automation.f2", "automation.f3"}},
@@ -39,8 +38,10 @@ func navigation(active string) []navGroup {
 			{Key: "nav.rejected", Href: "/rejected"},
 			{Key: "nav.data", Href: "/data"},
 		}},
+		{Key: "nav.group_journeys", Items: []navItem{
+			{Key: "nav.journeys", Href: "/journeys"},
+		}},
 		{Key: "nav.group_soon", Items: []navItem{
-			{Key: "nav.journeys", Href: "/journeys", Soon: true},
 			{Key: "nav.analytics", Href: "/analytics", Soon: true},
 			{Key: "nav.customers", Href: "/customers", Soon: true},
 			{Key: "nav.automation", Href: "/automation", Soon: true},

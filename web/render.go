@@ -2,12 +2,14 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cjmhq/cjm/i18n"
+	"github.com/cjmhq/cjm/journeymap"
 	"github.com/cjmhq/cjm/opstore"
 )
 
@@ -211,6 +214,59 @@ func funcs(lang string) template.FuncMap {
 			return "?"
 		},
 		"f": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+		// js is v as JSON, for data- attributes read by the scripts.
+		"js": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+		// edit describes an inline edit for map.js: op, target, field and
+		// optional key/value pairs (lane, stage, index).
+		"edit": func(op, target, field string, kv ...any) (string, error) {
+			e := map[string]any{"op": op, "target": target, "field": field}
+			for i := 0; i+1 < len(kv); i += 2 {
+				e[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			b, err := json.Marshal(e)
+			return string(b), err
+		},
+		"seq": func(n int) []int {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = i
+			}
+			return s
+		},
+		"sub1": func(n int) int { return n - 1 },
+		"odd":  func(n int) bool { return n%2 == 1 },
+		"inList": func(xs []string, x string) bool { return slices.Contains(xs, x) },
+		"tpchannels": func() []journeymap.Channel { return journeymap.Channels },
+		"evkinds":    func() []journeymap.EvidenceKind { return journeymap.EvidenceKinds },
+		"partKey": func(target string) string {
+			_, key, _ := strings.Cut(target, ":")
+			return key
+		},
+		"list": func(xs ...string) []string { return xs },
+		"slice2": func(a, b *journeymap.Persona) []*journeymap.Persona {
+			return []*journeymap.Persona{a, b}
+		},
+		"hasPrefix": strings.HasPrefix,
+		// safeURL passes an image data URI, which map validation checked.
+		"safeURL": func(s string) template.URL {
+			if strings.HasPrefix(s, "data:image/") && !strings.ContainsAny(s, "\"<>") {
+				return template.URL(s) //nolint:gosec // only data:image URIs
+			}
+			return ""
+		},
+		"lane": func(l journeymap.Lanes, key string) []journeymap.Card { return *l.Cards(key) },
+		"svc": func(s string) string {
+			if slices.Contains(journeymap.Services, s) {
+				return i18n.T(lang, "service."+s)
+			}
+			return s
+		},
+		"commentsOf": func(p *page, mapID string, cs []opstore.MapComment, target, part string) commentsData {
+			return commentsData{Page: p, MapID: mapID, Comments: cs, Target: target, Part: part}
+		},
 	}
 }
 
@@ -301,3 +357,13 @@ func (p *page) withTitleArgs(args ...any) *page {
 
 // TitleText is the translated title.
 func (p *page) TitleText() string { return i18n.T(p.Lang, p.Title, p.TitleArgs...) }
+
+// commentsData is what the "comments" partial shows: the comments on one
+// target of a map and the form to add one.
+type commentsData struct {
+	Page     *page
+	MapID    string
+	Comments []opstore.MapComment
+	Target   string // "" for the map as a whole
+	Part     string // the part page to come back to
+}

@@ -229,6 +229,7 @@ func (s *server) routes() {
 	s.route("POST /data/import/{id}", member, opstore.Editor, s.startImport)
 	s.route("GET /data/import/{id}/status", member, "", s.importStatus)
 	s.route("GET /data/import/{id}/rejected", member, "", s.importRejects)
+	s.mapRoutes()
 	for _, sec := range upcoming {
 		s.route("GET /"+sec.Path, member, "", s.upcomingPage(sec))
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -50,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { events.Close() })
 	h, err := New(Config{
-		Ops: ops, Events: events, Logger: slog.New(slog.DiscardHandler),
+		Ops: ops, Events: events, Logger: testLogger(),
 		Stats: func() ingest.Stats {
 			return ingest.Stats{Accepted: 1234, Duplicates: 5, Rejected: 2, LogSeq: 1300, LoadedSeq: 1290}
 		},

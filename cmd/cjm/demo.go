@@ -11,6 +11,7 @@ import (
 	"github.com/cjmhq/cjm/app"
 	"github.com/cjmhq/cjm/demo"
 	"github.com/cjmhq/cjm/event"
+	"github.com/cjmhq/cjm/journeymap"
 	"github.com/cjmhq/cjm/eventstore"
 	"github.com/cjmhq/cjm/opstore"
 )
@@ -177,6 +178,14 @@ func demoWorkspaceFor(ctx context.Context, ops opstore.Store) (opstore.Workspace
 		src := opstore.Source{WorkspaceID: w.ID, Name: s.Name, Channel: opstore.Channel(s.Channel)}
 		if err := ops.CreateSource(ctx, &src); err != nil {
 			return w, false, err
+		}
+	}
+	// The demo's two finished journey maps, in Vietnamese (the demo
+	// retailer's language); their matchers classify the demo events.
+	book := journeymap.NewBook(ops)
+	for _, m := range demo.Maps("vi") {
+		if _, err := book.Create(ctx, w.ID, m, opstore.MapChange{AuthorName: "cjm demo", Action: "created"}); err != nil {
+			return w, false, fmt.Errorf("demo map %q: %w", m.Name, err)
 		}
 	}
 	u, err := ensureUser(ctx, ops, demoEmail, "Demo", demoPassword)
