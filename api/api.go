@@ -87,6 +87,21 @@ func (s *server) routes() []route {
 		{"GET /api/v1/event-names", opstore.Viewer, s.eventNames},
 		{"GET /api/v1/rejected", opstore.Viewer, s.listRejected},
 		{"GET /api/v1/stats", opstore.Viewer, s.statsOf},
+		{"GET /api/v1/maps", opstore.Viewer, s.listMaps},
+		{"POST /api/v1/maps", opstore.Editor, s.createMap},
+		{"POST /api/v1/maps/import", opstore.Editor, s.importMap},
+		{"GET /api/v1/maps/{id}", opstore.Viewer, s.getMap},
+		{"PUT /api/v1/maps/{id}", opstore.Editor, s.putMap},
+		{"DELETE /api/v1/maps/{id}", opstore.Editor, s.deleteMap},
+		{"POST /api/v1/maps/{id}/edits", opstore.Editor, s.editMap},
+		{"GET /api/v1/maps/{id}/versions", opstore.Viewer, s.mapVersions},
+		{"GET /api/v1/maps/{id}/versions/{version}", opstore.Viewer, s.mapVersion},
+		{"POST /api/v1/maps/{id}/versions/{version}/restore", opstore.Editor, s.restoreMap},
+		{"GET /api/v1/maps/{id}/diff", opstore.Viewer, s.diffMap},
+		{"GET /api/v1/maps/{id}/export.svg", opstore.Viewer, s.exportMap},
+		{"GET /api/v1/maps/{id}/export.png", opstore.Viewer, s.exportMap},
+		{"GET /api/v1/maps/{id}/export.pdf", opstore.Viewer, s.exportMap},
+		{"GET /api/v1/map-templates", opstore.Viewer, s.mapTemplates},
 	}
 }
 

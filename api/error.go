@@ -18,14 +18,25 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeConflict         = "conflict"
+	CodeInvalid          = "invalid"
 	CodeInternal         = "internal"
 )
 
 // Error is an error the API reports to the caller: a code and a message
-// written for the person reading the response.
+// written for the person reading the response, and optionally the details of
+// an invalid document, one per problem.
 type Error struct {
 	Code    string
 	Message string
+	Details []Detail
+}
+
+// Detail is one problem of an invalid document: where (its line in the
+// request body, when known, and the field path) and what.
+type Detail struct {
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -49,6 +60,8 @@ func status(code string) int {
 		return http.StatusMethodNotAllowed
 	case CodeConflict:
 		return http.StatusConflict
+	case CodeInvalid:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
@@ -68,7 +81,8 @@ func asError(err error) (e *Error, internal bool) {
 	return &Error{Code: CodeInternal, Message: "internal error; the server log has the details"}, true
 }
 
-// fail answers a request with an error body {"error":{"code","message"}}.
+// fail answers a request with an error body {"error":{"code","message"}},
+// with "details" when the error has them.
 func (s *server) fail(q *request, err error) {
 	e, internal := asError(err)
 	if internal {
@@ -84,11 +98,12 @@ func (s *server) fail(q *request, err error) {
 	q.w.Header().Del("Content-Disposition")
 	var body struct {
 		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code    string   `json:"code"`
+			Message string   `json:"message"`
+			Details []Detail `json:"details,omitempty"`
 		} `json:"error"`
 	}
-	body.Error.Code, body.Error.Message = e.Code, e.Message
+	body.Error.Code, body.Error.Message, body.Error.Details = e.Code, e.Message, e.Details
 	writeJSON(q.w, status(e.Code), body)
 }
 

@@ -29,7 +29,7 @@ var en = map[string]string{
 	"nav.events":         "Live events",
 	"nav.sources":        "Sources",
 	"nav.rejected":       "Rejected events",
-	"nav.group_soon":     "Journeys and insight",
+	"nav.group_soon":     "Coming next",
 	"nav.journeys":       "Journey maps",
 	"nav.analytics":      "Analytics",
 	"nav.customers":      "Customers",

@@ -29,7 +29,7 @@ var vi = map[string]string{
 	"nav.events":         "Sự kiện trực tiếp",
 	"nav.sources":        "Nguồn dữ liệu",
 	"nav.rejected":       "Sự kiện bị từ chối",
-	"nav.group_soon":     "Hành trình và phân tích",
+	"nav.group_soon":     "Sắp có",
 	"nav.journeys":       "Bản đồ hành trình",
 	"nav.analytics":      "Phân tích",
 	"nav.customers":      "Khách hàng",

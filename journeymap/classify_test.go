@@ -127,12 +127,12 @@ func TestPrecedence(t *testing.T) {
 		msg  *event.Message
 		want Place
 	}{
-		{msg(event.Track, "Order Completed", "src_web", "", ""), Place{1, 0}},  // precedence 10 beats document order
-		{msg(event.Track, "Order Completed", "src_app", "", ""), Place{0, 0}},  // equal precedence: drawn first wins
-		{msg(event.Track, "Order Refunded", "src_web", "", ""), Place{0, 0}},   // touchpoint beats its stage on a tie
-		{msg(event.Track, "Product Viewed", "src_web", "", ""), Place{0, -1}},  // stage matcher alone
-		{msg(event.Track, "Product Viewed", "src_shopee", "", ""), Nowhere},    // nothing matches
-		{msg(event.Page, "Order Completed", "src_pos", "", ""), Place{0, 0}},   // page names match event patterns
+		{msg(event.Track, "Order Completed", "src_web", "", ""), Place{1, 0}}, // precedence 10 beats document order
+		{msg(event.Track, "Order Completed", "src_app", "", ""), Place{0, 0}}, // equal precedence: drawn first wins
+		{msg(event.Track, "Order Refunded", "src_web", "", ""), Place{0, 0}},  // touchpoint beats its stage on a tie
+		{msg(event.Track, "Product Viewed", "src_web", "", ""), Place{0, -1}}, // stage matcher alone
+		{msg(event.Track, "Product Viewed", "src_shopee", "", ""), Nowhere},   // nothing matches
+		{msg(event.Page, "Order Completed", "src_pos", "", ""), Place{0, 0}},  // page names match event patterns
 	}
 	for i, tc := range cases {
 		if got := c.ClassifyMessage(tc.msg); got != tc.want {

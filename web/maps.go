@@ -895,24 +895,19 @@ func (s *server) exportMap(q *req) error {
 func (s *server) writeExport(q *req, e journeymap.Entry) error {
 	format := q.r.PathValue("format")
 	var buf bytes.Buffer
-	opts := draw.Options{T: func(k string) string { return i18n.T(q.lang, k) },
-		Generated: i18n.T(q.lang, "mapdraw.generated", when(q.lang, q.loc, s.now()))}
 	var err error
-	ctype := ""
-	switch format {
-	case "yaml":
+	ctype := draw.ContentType(format)
+	if format == "yaml" {
 		var y []byte
 		y, err = journeymap.Marshal(e.Map)
 		buf.Write(y)
 		ctype = "application/yaml; charset=utf-8"
-	case "svg":
-		err, ctype = draw.SVG(&buf, e.Map, opts), "image/svg+xml"
-	case "png":
-		err, ctype = draw.PNG(&buf, e.Map, opts), "image/png"
-	case "pdf":
-		err, ctype = draw.PDF(&buf, e.Map, opts), "application/pdf"
-	default:
-		return errNotFound
+	} else {
+		opts := draw.Options{T: draw.Labels(e.Map.Lang), Generated: i18n.T(e.Map.Lang, "mapdraw.generated", when(e.Map.Lang, q.loc, s.now()))}
+		err = draw.Write(&buf, format, e.Map, opts)
+		if errors.Is(err, draw.ErrFormat) {
+			return errNotFound
+		}
 	}
 	if err != nil {
 		return err

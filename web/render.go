@@ -236,9 +236,9 @@ func funcs(lang string) template.FuncMap {
 			}
 			return s
 		},
-		"sub1": func(n int) int { return n - 1 },
-		"odd":  func(n int) bool { return n%2 == 1 },
-		"inList": func(xs []string, x string) bool { return slices.Contains(xs, x) },
+		"sub1":       func(n int) int { return n - 1 },
+		"odd":        func(n int) bool { return n%2 == 1 },
+		"inList":     func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"tpchannels": func() []journeymap.Channel { return journeymap.Channels },
 		"evkinds":    func() []journeymap.EvidenceKind { return journeymap.EvidenceKinds },
 		"partKey": func(target string) string {

@@ -11,8 +11,8 @@ import (
 	"github.com/cjmhq/cjm/app"
 	"github.com/cjmhq/cjm/demo"
 	"github.com/cjmhq/cjm/event"
-	"github.com/cjmhq/cjm/journeymap"
 	"github.com/cjmhq/cjm/eventstore"
+	"github.com/cjmhq/cjm/journeymap"
 	"github.com/cjmhq/cjm/opstore"
 )
 

@@ -25,10 +25,12 @@
 package draw
 
 import (
+	"errors"
 	"io"
 	"math"
 	"slices"
 
+	"github.com/cjmhq/cjm/i18n"
 	"github.com/cjmhq/cjm/journeymap"
 )
 
@@ -195,4 +197,42 @@ func tr(t func(string) string, key string) string {
 		return s
 	}
 	return key
+}
+
+// Formats lists the formats Write draws in.
+var Formats = []string{"svg", "png", "pdf"}
+
+// ErrFormat is returned by Write for a format not in Formats.
+var ErrFormat = errors.New("draw: unknown format (svg, png or pdf)")
+
+// Write draws m in format (svg, png or pdf) to w.
+func Write(w io.Writer, format string, m *journeymap.Map, o Options) error {
+	switch format {
+	case "svg":
+		return SVG(w, m, o)
+	case "png":
+		return PNG(w, m, o)
+	case "pdf":
+		return PDF(w, m, o)
+	}
+	return ErrFormat
+}
+
+// ContentType is the media type of a format of Write.
+func ContentType(format string) string {
+	switch format {
+	case "svg":
+		return "image/svg+xml"
+	case "png":
+		return "image/png"
+	case "pdf":
+		return "application/pdf"
+	}
+	return "application/octet-stream"
+}
+
+// Labels translates a drawing's labels into lang from cjm's catalog; a map
+// is drawn in its own language (Map.Lang) by the web UI, the API and the CLI.
+func Labels(lang string) func(key string) string {
+	return func(key string) string { return i18n.T(lang, key) }
 }
