@@ -1,10 +1,11 @@
 // Shared helpers of the end-to-end tests: the real cjm binary (CJM_BIN) run
 // as child processes on 127.0.0.1, on throwaway data directories.
 import { spawn, execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
@@ -182,4 +183,22 @@ export async function startDemo(t, dir, port, customers = 300) {
   const [, email, password] = await child.waitFor(/Demo login: (\S+) \/ (\S+)/);
   await child.waitHealthy(url);
   return { child, url, email, password };
+}
+
+// catalog reads the UI text of lang from the Go catalog (i18n/LANG.go and
+// i18n/LANG_*.go), so the tests follow the translations instead of copying
+// them. It returns a lookup that fails the test on a missing key.
+export function catalog(lang) {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'i18n');
+  const out = {};
+  for (const f of readdirSync(dir)) {
+    if (f !== `${lang}.go` && !(f.startsWith(`${lang}_`) && f.endsWith('.go'))) continue;
+    const src = readFileSync(join(dir, f), 'utf8');
+    for (const m of src.matchAll(/"([\w.-]+)":\s*("(?:[^"\\]|\\.)*")/g)) out[m[1]] = JSON.parse(m[2]);
+  }
+  return (key, ...args) => {
+    if (!(key in out)) throw new Error(`i18n has no ${key} in ${lang}`);
+    let i = 0;
+    return out[key].replace(/%[sd]/g, () => String(args[i++]));
+  };
 }

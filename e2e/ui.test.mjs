@@ -4,27 +4,16 @@
 // screenshots to e2e/screenshots/ for a person to look at.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { cjmBin, freePort, startDemo, tempDir } from './lib.mjs';
+import { catalog, cjmBin, freePort, startDemo, tempDir } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-// catalog reads the UI text of lang from the Go catalog (i18n/LANG.go), so
-// the test follows the translations instead of copying them.
-function catalog(lang) {
-  const src = readFileSync(join(here, '..', 'i18n', `${lang}.go`), 'utf8');
-  const out = {};
-  for (const m of src.matchAll(/^\s*"([\w.]+)":\s*("(?:[^"\\]|\\.)*"),?\s*$/gm)) out[m[1]] = JSON.parse(m[2]);
-  return (key) => {
-    assert.ok(key in out, `i18n/${lang}.go has no ${key}`);
-    return out[key];
-  };
-}
 const T = { en: catalog('en'), vi: catalog('vi') };
 
 test('web UI in headless Chromium: login, live events, filters, languages, pages', async (t) => {
@@ -206,7 +195,8 @@ test('web UI in headless Chromium: login, live events, filters, languages, pages
       { file: 'users', path: '/settings/users', title: 'users.title' },
       { file: 'apikeys', path: '/settings/api-keys', title: 'apikeys.title' },
       { file: 'workspace', path: '/settings/workspace', title: 'workspace.title' },
-      { file: 'journeys', path: '/journeys', title: 'journeys.title', badge: 'layout.soon' },
+      { file: 'journeys', path: '/journeys', title: 'maps.title' },
+      { file: 'analytics', path: '/analytics', title: 'analytics.title', badge: 'layout.soon' },
     ];
     for (const lang of ['en', 'vi']) {
       await goto('/');

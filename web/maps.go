@@ -986,7 +986,7 @@ func emotionCurve(m *journeymap.Map) curve {
 			pts = append(pts, fmt.Sprintf("%d,%d", x, y))
 			label := em.Label
 			if label == "" {
-				label = fmt.Sprintf("%+d", em.Score)
+				label = strings.Replace(fmt.Sprintf("%+d", em.Score), "-", "−", 1)
 			}
 			l.Marks = append(l.Marks, curveMark{X: x, Y: y, Score: em.Score, Label: label, Shape: shapeFor(x, y, em.Score, l.Class)})
 		}

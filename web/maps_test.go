@@ -75,7 +75,7 @@ func TestJourneyMapEditing(t *testing.T) {
 	if strings.Index(body, "Doanh thu (Revenue)") > strings.Index(body, "Thu hút khách (Acquisition)") {
 		t.Error("the moved stage is not drawn first")
 	}
-	expect(t, c.get("/journeys/"+id+"?view=table"), http.StatusOK, "<caption>", "Mã OTP đến chậm", "-2 Bực")
+	expect(t, c.get("/journeys/"+id+"?view=table"), http.StatusOK, "<caption>", "Mã OTP đến chậm", "−2 Bực")
 
 	// The part page: evidence and a comment mentioning a teammate.
 	viewer := e.addMember(c, "Trần Văn Bình", "binh@example.vn", opstore.Viewer)
