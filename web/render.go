@@ -236,8 +236,18 @@ func funcs(lang string) template.FuncMap {
 			}
 			return s
 		},
-		"sub1":       func(n int) int { return n - 1 },
-		"odd":        func(n int) bool { return n%2 == 1 },
+		"sub1": func(n int) int { return n - 1 },
+		"odd":  func(n int) bool { return n%2 == 1 },
+		// score writes an emotion score as +2, +1, 0, −1, −2.
+		"score": func(n int) string {
+			switch {
+			case n > 0:
+				return "+" + strconv.Itoa(n)
+			case n < 0:
+				return "−" + strconv.Itoa(-n)
+			}
+			return "0"
+		},
 		"inList":     func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"tpchannels": func() []journeymap.Channel { return journeymap.Channels },
 		"evkinds":    func() []journeymap.EvidenceKind { return journeymap.EvidenceKinds },
