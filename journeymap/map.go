@@ -24,7 +24,7 @@ type Map struct {
 	CompareTo string `yaml:"compare_to,omitempty" json:"compare_to,omitempty"`
 	// Template is the template the map was started from, for information.
 	Template    string   `yaml:"template,omitempty" json:"template,omitempty"`
-	Goal        Goal     `yaml:"goal" json:"goal"`
+	Goal        Goal     `yaml:"goal,omitempty" json:"goal"`
 	Departments []string `yaml:"departments,omitempty" json:"departments,omitempty"`
 	// Persona is the target persona; ComparePersona an optional second one
 	// whose emotion curve is drawn beside it.
