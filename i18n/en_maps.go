@@ -114,4 +114,20 @@ var _ = extend(en, map[string]string{
 	"mapdraw.legend.unplanned":  "unplanned touchpoint",
 	"mapdraw.legend.moment":     "moment of truth",
 	"mapdraw.generated":         "cjm · exported %s",
+
+	"part.lanes":               "This touchpoint's lanes",
+	"part.lanes_hint":          "What happens at this touchpoint in particular; the map's grid shows the stage's lanes.",
+	"part.save_emotion":        "Save emotion",
+	"part.save_owner":          "Save owner",
+	"part.add_to":              "Add to %s",
+	"part.add":                 "Add",
+	"part.card":                "Card",
+	"part.card_text":           "Text",
+	"part.remove_card_confirm": "Remove this card with its evidence and comments?",
+
+	"about.photo":         "Photo (optional)",
+	"about.photo_hint":    "PNG or JPEG up to 380 KB; it is stored in the map and drawn in exports. It fills the avatar field above.",
+	"about.photo_too_big": "This photo is larger than 380 KB; choose a smaller one.",
+
+	"maps.mentions": "Comments that mention you",
 })

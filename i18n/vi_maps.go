@@ -114,4 +114,20 @@ var _ = extend(vi, map[string]string{
 	"mapdraw.legend.unplanned":  "điểm chạm ngoài kế hoạch",
 	"mapdraw.legend.moment":     "khoảnh khắc quyết định",
 	"mapdraw.generated":         "cjm · xuất lúc %s",
+
+	"part.lanes":               "Các làn của điểm chạm này",
+	"part.lanes_hint":          "Những gì diễn ra riêng ở điểm chạm này; lưới bản đồ hiện các làn của giai đoạn.",
+	"part.save_emotion":        "Lưu cảm xúc",
+	"part.save_owner":          "Lưu người phụ trách",
+	"part.add_to":              "Thêm vào %s",
+	"part.add":                 "Thêm",
+	"part.card":                "Thẻ",
+	"part.card_text":           "Nội dung",
+	"part.remove_card_confirm": "Xoá thẻ này cùng bằng chứng và bình luận?",
+
+	"about.photo":         "Ảnh (không bắt buộc)",
+	"about.photo_hint":    "PNG hoặc JPEG tối đa 380 KB; ảnh được lưu trong bản đồ và hiện khi xuất. Ảnh sẽ điền vào ô ảnh đại diện ở trên.",
+	"about.photo_too_big": "Ảnh lớn hơn 380 KB; hãy chọn ảnh nhỏ hơn.",
+
+	"maps.mentions": "Bình luận nhắc đến bạn",
 })

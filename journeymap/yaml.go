@@ -2,6 +2,7 @@ package journeymap
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -274,4 +275,18 @@ func ParseMatcher(data []byte) (*Matcher, error) {
 		return nil, errs
 	}
 	return &mt, nil
+}
+
+// UnmarshalJSON reads a card written as an object or, for short, as its text.
+func (c *Card) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*c = Card{Text: s}
+		return nil
+	}
+	type plain Card
+	return json.Unmarshal(data, (*plain)(c))
 }

@@ -70,13 +70,18 @@ func (s *server) mapsPage(q *req) error {
 	if err != nil {
 		return err
 	}
-	s.render(q, 200, "maps", q.page("maps.title", "nav.journeys", mapsData{Maps: list}))
+	mentions, err := s.ops.MentionsOf(q.ctx, q.ws.ID, q.user.ID, 10)
+	if err != nil {
+		return err
+	}
+	s.render(q, 200, "maps", q.page("maps.title", "nav.journeys", mapsData{Maps: list, Mentions: mentions}))
 	return nil
 }
 
 // mapsData is the list of maps, with the errors of a failed import.
 type mapsData struct {
 	Maps       []journeymap.Entry
+	Mentions   []opstore.MapComment // comments that mention the user
 	ImportFile string
 	Errors     journeymap.Errors
 }
@@ -162,7 +167,7 @@ func (s *server) importMap(q *req) error {
 		if lerr != nil {
 			return lerr
 		}
-		s.render(q, 422, "maps", q.page("maps.title", "nav.journeys", mapsData{list, q.file.FileName(), errs}))
+		s.render(q, 422, "maps", q.page("maps.title", "nav.journeys", mapsData{Maps: list, ImportFile: q.file.FileName(), Errors: errs}))
 		return nil
 	}
 	if err != nil {
@@ -231,7 +236,8 @@ func (s *server) mapView(q *req, e journeymap.Entry, shared bool) (*mapData, err
 		d.Comments = map[string]int{}
 		for _, c := range cs {
 			if c.ResolvedAt.IsZero() {
-				d.Comments[c.Target]++
+				_, key, _ := strings.Cut(c.Target, ":")
+				d.Comments[key]++
 				if c.Target == "" {
 					d.Open = append(d.Open, c)
 				}
@@ -281,9 +287,13 @@ func (s *server) editMap(q *req) error {
 		if err != nil {
 			idx = -1
 		}
+		// A form's value is text, unless the form says it wrote JSON.
 		value := f.Values.Get("value")
-		if !json.Valid([]byte(value)) {
-			value = strconv.Quote(value)
+		if f.Get("json") != "1" {
+			b, _ := json.Marshal(strings.TrimSpace(value))
+			value = string(b)
+		} else if !json.Valid([]byte(value)) {
+			return q.redirect(localPathOr(f.Get("next"), "/journeys/"+id), "map.err_edit")
 		}
 		body.Edits = []journeymap.Edit{{Op: f.Get("op"), Target: f.Get("target"), Field: f.Get("field"), Lane: f.Get("lane"),
 			Stage: f.Get("stage"), Index: idx, Value: json.RawMessage(value)}}
@@ -592,7 +602,7 @@ func (s *server) renderPart(q *req, status int, matchText, matchErr string) erro
 		return err
 	}
 	for _, c := range cs {
-		if c.Target == key {
+		if c.Target == target {
 			d.Comments = append(d.Comments, c)
 		}
 	}
@@ -658,10 +668,12 @@ func (s *server) addComment(q *req) error {
 		return err
 	}
 	f := newForm(q.r.PostForm)
+	// A comment is on a part (stage:KEY, touchpoint:KEY, card:ID) or, with
+	// no target, on the map as a whole.
 	target, body := f.Get("target"), f.Get("body")
 	back := "/journeys/" + id
 	if target != "" {
-		back += "/part/" + f.Get("part")
+		back += "/part/" + target
 	}
 	if body == "" {
 		return q.redirect(back, "comments.empty")

@@ -89,14 +89,32 @@ func TestJourneyMapEditing(t *testing.T) {
 	expect(t, r, http.StatusSeeOther)
 	r = c.post("/journeys/"+id+"/evidence", url.Values{"target": {"card:" + card}, "kind": {"rumour"}, "source": {"x"}, "date": {"hôm qua"}})
 	expect(t, r, http.StatusSeeOther)
-	r = c.post("/journeys/"+id+"/comments", url.Values{"target": {card}, "part": {"card:" + card}, "body": {"@binh xem giúp chỗ OTP nhé"}})
+	r = c.post("/journeys/"+id+"/comments", url.Values{"target": {"card:" + card}, "body": {"@binh xem giúp chỗ OTP nhé"}})
 	expect(t, r, http.StatusSeeOther)
 	expect(t, c.get("/journeys/"+id+"/part/card:"+card), http.StatusOK, "Khảo sát app", "@binh xem giúp chỗ OTP nhé")
 	mentions, err := e.ops.MentionsOf(context.Background(), ws.ID, userID(t, e, "binh@example.vn"), 10)
 	if err != nil || len(mentions) != 1 {
 		t.Errorf("mentions of binh: %v, %v", mentions, err)
 	}
-	expect(t, c.get("/journeys/"+id), http.StatusOK, "✓ 1")
+	expect(t, c.get("/journeys/"+id), http.StatusOK, "✓ 1", "💬 1")
+	expect(t, viewer.get("/journeys"), http.StatusOK, i18n.T("vi", "maps.mentions"), "@binh xem giúp chỗ OTP nhé", "/part/card:"+card)
+
+	// The touchpoint's own lanes, by plain forms: a card whose text looks
+	// like JSON stays text; the emotion form sends JSON on purpose.
+	tpPage := "/journeys/" + id + "/part/touchpoint:dang-ky-zalo"
+	expect(t, c.get(tpPage), http.StatusOK, i18n.T("vi", "part.lanes"))
+	r = c.post("/journeys/"+id+"/edit", url.Values{"op": {"add"}, "field": {"card"}, "target": {"touchpoint:dang-ky-zalo"}, "lane": {"thoughts"}, "index": {"-1"}, "value": {"true"}, "next": {tpPage}})
+	expect(t, r, http.StatusSeeOther)
+	r = c.post("/journeys/"+id+"/edit", url.Values{"op": {"set"}, "field": {"emotion"}, "target": {"touchpoint:dang-ky-zalo"}, "json": {"1"}, "value": {`{"score":-1}`}, "next": {tpPage}})
+	expect(t, r, http.StatusSeeOther)
+	m, err = journeymap.NewBook(e.ops).Get(context.Background(), ws.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, _ := m.Map.Touchpoint("dang-ky-zalo")
+	if len(tp.Thoughts) != 1 || tp.Thoughts[0].Text != "true" || tp.Emotion == nil || tp.Emotion.Score != -1 {
+		t.Errorf("touchpoint lanes: thoughts %+v, emotion %+v", tp.Thoughts, tp.Emotion)
+	}
 
 	// A viewer reads but cannot edit.
 	expectNot(t, viewer.get("/journeys/"+id), `data-edit=`)

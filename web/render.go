@@ -251,10 +251,7 @@ func funcs(lang string) template.FuncMap {
 		"inList":     func(xs []string, x string) bool { return slices.Contains(xs, x) },
 		"tpchannels": func() []journeymap.Channel { return journeymap.Channels },
 		"evkinds":    func() []journeymap.EvidenceKind { return journeymap.EvidenceKinds },
-		"partKey": func(target string) string {
-			_, key, _ := strings.Cut(target, ":")
-			return key
-		},
+		"lanekeys":   func() []string { return journeymap.LaneKeys },
 		"list": func(xs ...string) []string { return xs },
 		"slice2": func(a, b *journeymap.Persona) []*journeymap.Persona {
 			return []*journeymap.Persona{a, b}

@@ -7,6 +7,19 @@
   document.querySelectorAll('[data-print]').forEach(function (b) {
     b.addEventListener('click', function () { window.print(); });
   });
+  // A persona photo is read in the browser and kept in the map as a data
+  // URI (at most 512 KB), so the map carries it into every export.
+  document.querySelectorAll('input[type=file][data-avatar-for]').forEach(function (input) {
+    input.addEventListener('change', function () {
+      var f = input.files && input.files[0];
+      var target = document.getElementById(input.getAttribute('data-avatar-for'));
+      if (!f || !target) return;
+      if (f.size > 380 * 1024) { window.alert(input.getAttribute('data-too-big')); input.value = ''; return; }
+      var r = new FileReader();
+      r.onload = function () { target.value = r.result; };
+      r.readAsDataURL(f);
+    });
+  });
   if (!grid) return;
   var mapID = grid.getAttribute('data-map');
   var version = parseInt(grid.getAttribute('data-version'), 10);
