@@ -44,7 +44,47 @@ type Store interface {
 	Count(ctx context.Context, f Filter) (int64, error)
 	// EventNames lists distinct event labels in a workspace with their counts, most frequent first.
 	EventNames(ctx context.Context, workspaceID string, limit int) ([]NameCount, error)
+	// ScanRows calls fn for every message of a workspace with From <=
+	// timestamp < To, in Seq order (not time order: an import adds old
+	// events late), with just what classifying and counting need. The Row
+	// is reused between calls: fn must copy what it keeps of it (its
+	// strings may be kept as they are).
+	ScanRows(ctx context.Context, q RowQuery, fn func(*Row) error) error
 	Close() error
+}
+
+// RowQuery says which messages ScanRows reads, and which fields.
+type RowQuery struct {
+	WorkspaceID string
+	From, To    time.Time // From <= timestamp < To; a zero time does not bound
+	// Fields are dotted paths into a message's properties, traits or
+	// context (properties.total, context.campaign.source, traits.city),
+	// whose values Row.Fields carries in this order.
+	Fields []string
+}
+
+// Row is a message as ScanRows reads it.
+type Row struct {
+	Seq  uint64
+	Type string
+	// Name is the event name of a track, the page or screen name of a page
+	// or screen, as journeymap.Event wants it (see Classifier.ClassifyMessage).
+	Name     string
+	SourceID string
+	// Path is the page path: context.page.path, else properties.path, else
+	// the path of context.page.url or properties.url (journeymap.MessagePath).
+	Path                           string
+	UserID, AnonymousID, MessageID string
+	Timestamp                      time.Time    // UTC
+	Fields                         []FieldValue // aligned with RowQuery.Fields
+}
+
+// FieldValue is the value of a field as text: a JSON string unquoted, any
+// other JSON value written out. OK is false when the field is missing or
+// null.
+type FieldValue struct {
+	S  string
+	OK bool
 }
 
 // NameCount is an event label and how often it occurs.

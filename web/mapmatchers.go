@@ -27,7 +27,6 @@ var matcherPeriods = []int{7, 30, 90}
 const defaultMatcherDays = 30
 
 // mapBook is the maps of the workspace; the one place the page gets them.
-func (s *server) mapBook() *journeymap.Book { return journeymap.NewBook(s.ops) }
 
 type matchersData struct {
 	Entry   journeymap.Entry
@@ -96,7 +95,7 @@ type unmatchedRow struct {
 }
 
 func (s *server) mapMatchersPage(q *req) error {
-	book := s.mapBook()
+	book := s.book()
 	e, err := book.Get(q.ctx, q.ws.ID, q.r.PathValue("id"))
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func (s *server) mapRoutes() {
 	s.route("POST /journeys/{id}/share", member, opstore.Editor, s.createShare)
 	s.route("POST /journeys/{id}/share/{sid}/revoke", member, opstore.Editor, s.revokeShare)
 	s.route("GET /journeys/{id}/export/{format}", member, "", s.exportMap)
-	// MATCHERS s.route("GET /journeys/{id}/matchers", member, "", s.mapMatchersPage)
+	s.route("GET /journeys/{id}/matchers", member, "", s.mapMatchersPage)
 	s.route("GET /share/{token}", public, "", s.sharedMapPage)
 	s.route("GET /share/{token}/export/{format}", public, "", s.sharedMapExport)
 }
