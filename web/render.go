@@ -252,7 +252,7 @@ func funcs(lang string) template.FuncMap {
 		"tpchannels": func() []journeymap.Channel { return journeymap.Channels },
 		"evkinds":    func() []journeymap.EvidenceKind { return journeymap.EvidenceKinds },
 		"lanekeys":   func() []string { return journeymap.LaneKeys },
-		"list": func(xs ...string) []string { return xs },
+		"list":       func(xs ...string) []string { return xs },
 		"slice2": func(a, b *journeymap.Persona) []*journeymap.Persona {
 			return []*journeymap.Persona{a, b}
 		},
