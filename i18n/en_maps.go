@@ -130,4 +130,12 @@ var _ = extend(en, map[string]string{
 	"about.photo_too_big": "This photo is larger than 380 KB; choose a smaller one.",
 
 	"maps.mentions": "Comments that mention you",
+
+	"part.usage_tp":     "Last 30 days: %s events from %s customers matched this touchpoint.",
+	"part.usage_stage":  "Last 30 days: %s events from %s customers were placed on this stage (its own matcher and its touchpoints').",
+	"part.usage_sample": "Recent matching events",
+	"part.sample_time":  "Time",
+	"part.sample_event": "Event",
+	"part.sample_path":  "Path",
+	"part.sample_user":  "Customer",
 })

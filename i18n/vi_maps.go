@@ -130,4 +130,12 @@ var _ = extend(vi, map[string]string{
 	"about.photo_too_big": "Ảnh lớn hơn 380 KB; hãy chọn ảnh nhỏ hơn.",
 
 	"maps.mentions": "Bình luận nhắc đến bạn",
+
+	"part.usage_tp":     "30 ngày qua: %s sự kiện của %s khách hàng khớp điểm chạm này.",
+	"part.usage_stage":  "30 ngày qua: %s sự kiện của %s khách hàng được xếp vào giai đoạn này (bộ lọc riêng của giai đoạn và của các điểm chạm).",
+	"part.usage_sample": "Các sự kiện khớp gần đây",
+	"part.sample_time":  "Thời gian",
+	"part.sample_event": "Sự kiện",
+	"part.sample_path":  "Đường dẫn",
+	"part.sample_user":  "Khách hàng",
 })

@@ -138,13 +138,9 @@ func (s *server) mapMatchersPage(q *req) error {
 		s.render(q, http.StatusOK, "map_matchers", p)
 		return nil
 	}
-	key := usageKey{ws: q.ws.ID, id: e.ID, version: e.Version, from: d.From.Unix(), to: d.To.Unix()}
-	u, ok := usageCache.get(key, now)
-	if !ok {
-		if u, err = analytics.MatcherUsage(q.ctx, s.events, c, q.ws.ID, d.From, d.To); err != nil {
-			return err
-		}
-		usageCache.put(key, u, now)
+	u, err := s.mapUsage(q, e, c, d.From, d.To)
+	if err != nil {
+		return err
 	}
 	_, names, err := s.sourceNames(q)
 	if err != nil {
@@ -354,4 +350,47 @@ func (c *usages) put(k usageKey, u *analytics.Usage, now time.Time) {
 		delete(c.m, k)
 	}
 	c.m[k] = cachedUsage{u, now}
+}
+
+// mapUsage is what the matchers of map e (compiled as c) claim in [from, to),
+// kept for a minute per map version and period.
+func (s *server) mapUsage(q *req, e journeymap.Entry, c *journeymap.Classifier, from, to time.Time) (*analytics.Usage, error) {
+	now := s.now()
+	key := usageKey{ws: q.ws.ID, id: e.ID, version: e.Version, from: from.Unix(), to: to.Unix()}
+	if u, ok := usageCache.get(key, now); ok {
+		return u, nil
+	}
+	u, err := analytics.MatcherUsage(q.ctx, s.events, c, q.ws.ID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	usageCache.put(key, u, now)
+	return u, nil
+}
+
+// partUsage is what one stage or touchpoint claimed in the last 30 days,
+// for its page: touchpoint j of stage i, or with j = -1 what the stage's own
+// matcher claimed, with j = -2 everything placed on stage i. It is nil when
+// the map's matchers do not compile.
+func (s *server) partUsage(q *req, e journeymap.Entry, stage, touchpoint int) (*analytics.PlaceUsage, error) {
+	c, err := s.book().Classifier(q.ctx, q.ws.ID, e.Map)
+	if err != nil {
+		return nil, nil //nolint:nilerr // an invalid matcher is shown by the editor, not here
+	}
+	now := s.now().In(q.loc)
+	to := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, q.loc)
+	u, err := s.mapUsage(q, e, c, to.AddDate(0, 0, -defaultMatcherDays), to)
+	if err != nil {
+		return nil, err
+	}
+	var p analytics.PlaceUsage
+	switch {
+	case touchpoint >= 0:
+		p = u.Touchpoint(stage, touchpoint)
+	case touchpoint == -1:
+		p = u.OwnStage(stage)
+	default:
+		p = u.Stage(stage)
+	}
+	return &p, nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cjmhq/cjm/analytics"
 	"github.com/cjmhq/cjm/auth"
 	"github.com/cjmhq/cjm/i18n"
 	"github.com/cjmhq/cjm/journeymap"
@@ -516,6 +517,7 @@ type partData struct {
 	Evidence []evidenceList
 	Match    string // the matcher as YAML
 	MatchErr string
+	Usage    *analytics.PlaceUsage // what the part claimed in the last 30 days
 	Comments []opstore.MapComment
 	Members  []opstore.Member
 	Edit     bool
@@ -595,6 +597,16 @@ func (s *server) renderPart(q *req, status int, matchText, matchErr string) erro
 				return err
 			}
 			d.Match = string(y)
+		}
+	}
+	if d.Stage != nil && d.Card == nil {
+		si := slices.IndexFunc(e.Map.Stages, func(st journeymap.Stage) bool { return st.Key == d.Stage.Key })
+		ti := -2 // a stage's page counts everything placed on the stage
+		if d.Touch != nil {
+			ti = slices.IndexFunc(d.Stage.Touchpoints, func(t journeymap.Touchpoint) bool { return t.Key == d.Touch.Key })
+		}
+		if d.Usage, err = s.partUsage(q, e, si, ti); err != nil {
+			return err
 		}
 	}
 	cs, err := s.ops.MapComments(q.ctx, q.ws.ID, e.ID)
