@@ -198,7 +198,8 @@ export function catalog(lang) {
   }
   return (key, ...args) => {
     if (!(key in out)) throw new Error(`i18n has no ${key} in ${lang}`);
+    if (args.length === 0) return out[key];
     let i = 0;
-    return out[key].replace(/%[sd]/g, () => String(args[i++]));
+    return out[key].replace(/%[sd]/g, (m) => (i < args.length ? String(args[i++]) : m));
   };
 }
