@@ -8,11 +8,11 @@ var _ = extend(en, map[string]string{
 	"maps.new": "New map", "maps.none": "No journey map yet. Start one from a template.", "maps.stages": "Stages",
 	"maps.for_persona": "for %s", "maps.version_by": "Version %d · %s · %s",
 	"maps.import_title": "Import a map (YAML)", "maps.import_hint": "A file written by “cjm map export” or by hand (see the map schema). A map with the same name gets a new version.",
-	"maps.import_file": "Map file", "maps.import_button": "Import", "maps.import_failed": "%s was not imported:", "maps.import_nofile": "Choose a file to import.",
-	"maps.imported": "Map imported.", "maps.new_title": "New journey map", "maps.new_intro": "Pick a template; every stage and touchpoint can be changed afterwards.",
+	"maps.import_file": "Map file", "maps.import_button": "Import", "maps.import_failed": "%s was not imported:", "flash.maps_import_nofile": "Choose a file to import.",
+	"flash.maps_imported": "Map imported.", "maps.new_title": "New journey map", "maps.new_intro": "Pick a template; every stage and touchpoint can be changed afterwards.",
 	"maps.field_name": "Name", "maps.name_placeholder": "e.g. Office worker buys online", "maps.field_lang": "Language of the template",
 	"maps.pick_template": "Template", "maps.or_copy": "Or copy an existing map", "maps.field_from": "Copy of", "maps.from_none": "— use the template —",
-	"maps.create": "Create the map", "maps.cancel": "Cancel", "maps.created": "Map created.", "maps.deleted": "Map deleted.", "maps.duplicated": "Map duplicated.",
+	"maps.create": "Create the map", "maps.cancel": "Cancel", "flash.maps_created": "Map created.", "flash.maps_deleted": "Map deleted.", "flash.maps_duplicated": "Map duplicated.",
 	"maps.copy_name": "%s (copy)", "maps.err_from": "That map no longer exists.", "maps.err_name": "Give the map a name.",
 	"maps.err_name_taken": "Another map already has this name.", "maps.err_template": "Choose a template.",
 
@@ -38,7 +38,7 @@ var _ = extend(en, map[string]string{
 	"map.remove_card": "Remove card", "map.add_card": "add", "map.add_owner": "+ owner",
 	"map.edit_help": "Click any text to edit it (Enter saves, Esc cancels). Drag stages and touchpoints to reorder them, or use the arrow buttons.",
 	"map.err_body":  "The change could not be read.", "map.err_stale": "Someone else changed this map meanwhile; the page shows the latest version now.",
-	"map.err_edit": "That change was not saved: it would make the map invalid.", "map.saved": "Saved.",
+	"flash.map_err_edit": "That change was not saved: it would make the map invalid.", "flash.map_saved": "Saved.",
 
 	"lane.measured": "Measured", "lane.touchpoints": "Touchpoints", "lane.emotion": "Emotion", "lane.actions": "Customer actions", "lane.thoughts": "Thoughts",
 	"lane.pain_points": "Pain points", "lane.opportunities": "Opportunities", "lane.solutions": "Solutions", "lane.resources_have": "Resources we have",
@@ -72,19 +72,19 @@ var _ = extend(en, map[string]string{
 	"part.save_services": "Save services", "part.matcher": "Matcher: which events belong here",
 	"part.matcher_hint": "Events that match are counted for this part of the map; editing the matcher re-labels history at once.", "part.matcher_stats": "See what it matches",
 	"part.matcher_yaml": "Matcher (YAML)", "part.matcher_example": "Example: event: Order Completed · source: Shopee* · where: [{field: properties.total, op: gte, value: 500000}] · any: [...]. Leave empty to remove.",
-	"part.save_matcher": "Save the matcher", "part.no_matcher": "No matcher.", "part.match_saved": "Matcher saved.",
+	"part.save_matcher": "Save the matcher", "part.no_matcher": "No matcher.", "flash.part_match_saved": "Matcher saved.",
 	"part.evidence": "Evidence", "part.emotion_evidence": "Evidence for the emotion", "part.no_evidence": "Not backed by evidence yet.",
 	"part.link": "link", "part.remove_evidence": "Remove", "part.add_evidence": "Add evidence", "part.ev_kind": "Kind", "part.ev_source": "Source",
 	"part.ev_source_ph": "e.g. Store staff survey, March", "part.ev_date": "Date", "part.ev_note": "Note or quote", "part.ev_url": "Link (optional)",
-	"part.evidence_added": "Evidence added.", "part.err_evidence": "The evidence needs a kind, a source and a date.",
+	"flash.part_evidence_added": "Evidence added.", "flash.part_err_evidence": "The evidence needs a kind, a source and a date.",
 
 	"comments.title": "Comments", "comments.none": "No comments yet.", "comments.add": "Add a comment",
 	"comments.hint": "Mention a teammate with @name or @e-mail.", "comments.post": "Comment", "comments.resolve": "Resolve",
-	"comments.resolved_badge": "resolved", "comments.added": "Comment added.", "comments.empty": "Write something first.", "comments.resolved": "Comment resolved.",
+	"comments.resolved_badge": "resolved", "flash.comments_added": "Comment added.", "flash.comments_empty": "Write something first.", "flash.comments_resolved": "Comment resolved.",
 
 	"versions.title": "%s: versions", "versions.heading": "Versions and activity", "versions.intro": "Every save is a version. Open one to see what changed, or restore it.",
 	"versions.version": "Version", "versions.when": "Saved", "versions.author": "By", "versions.note": "Note", "versions.latest": "latest",
-	"versions.view_diff": "Changes", "versions.restore": "Restore", "versions.restored": "Version restored as the newest version.", "versions.restored_note": "restored version %d",
+	"versions.view_diff": "Changes", "versions.restore": "Restore", "flash.versions_restored": "Version restored as the newest version.", "versions.restored_note": "restored version %d",
 	"version.title": "%s: version %d", "version.heading": "Version %d", "version.by": "Saved %s by %s", "version.changes_since": "Changes since version %d",
 	"version.first": "The first version", "version.stages": "Stages in this version",
 	"compare.title": "%s: compared with the current map", "compare.heading": "Future versus current", "compare.intro": "What “%s” changes compared with “%s”.",
@@ -101,7 +101,7 @@ var _ = extend(en, map[string]string{
 	"share.created": "Link created. Copy it now: it is shown only once.", "share.once": "cjm keeps only a fingerprint of the link.", "share.link": "Link",
 	"share.new": "New link", "share.expires": "Expires", "share.days": "in %d days", "share.never": "never", "share.create": "Create link",
 	"share.links": "Links", "share.created_at": "Created", "share.status": "Status", "share.active": "active", "share.revoked_badge": "revoked",
-	"share.revoke": "Revoke", "share.revoked": "Link revoked.", "share.none": "No links yet.",
+	"share.revoke": "Revoke", "flash.share_revoked": "Link revoked.", "share.none": "No links yet.",
 
 	// The exported drawing (package journeymap/draw).
 	"mapdraw.compare_to":        "Compared with",
@@ -126,8 +126,8 @@ var _ = extend(en, map[string]string{
 	"part.remove_card_confirm": "Remove this card with its evidence and comments?",
 
 	"about.photo":         "Photo (optional)",
-	"about.photo_hint":    "PNG or JPEG up to 380 KB; it is stored in the map and drawn in exports. It fills the avatar field above.",
-	"about.photo_too_big": "This photo is larger than 380 KB; choose a smaller one.",
+	"about.photo_hint":    "PNG or JPEG up to 250 KB; it is stored in the map and drawn in exports. It fills the avatar field above.",
+	"about.photo_too_big": "This photo is larger than 250 KB; choose a smaller one.",
 
 	"maps.mentions": "Comments that mention you",
 

@@ -8,11 +8,11 @@ var _ = extend(vi, map[string]string{
 	"maps.new": "Tạo bản đồ", "maps.none": "Chưa có bản đồ hành trình nào. Hãy bắt đầu từ một mẫu.", "maps.stages": "Các giai đoạn",
 	"maps.for_persona": "cho %s", "maps.version_by": "Phiên bản %d · %s · %s",
 	"maps.import_title": "Nhập bản đồ (YAML)", "maps.import_hint": "Tệp do “cjm map export” tạo hoặc tự viết (xem mô tả định dạng). Bản đồ trùng tên sẽ có phiên bản mới.",
-	"maps.import_file": "Tệp bản đồ", "maps.import_button": "Nhập", "maps.import_failed": "Chưa nhập được %s:", "maps.import_nofile": "Hãy chọn một tệp để nhập.",
-	"maps.imported": "Đã nhập bản đồ.", "maps.new_title": "Bản đồ hành trình mới", "maps.new_intro": "Chọn một mẫu; mọi giai đoạn và điểm chạm đều sửa được sau đó.",
+	"maps.import_file": "Tệp bản đồ", "maps.import_button": "Nhập", "maps.import_failed": "Chưa nhập được %s:", "flash.maps_import_nofile": "Hãy chọn một tệp để nhập.",
+	"flash.maps_imported": "Đã nhập bản đồ.", "maps.new_title": "Bản đồ hành trình mới", "maps.new_intro": "Chọn một mẫu; mọi giai đoạn và điểm chạm đều sửa được sau đó.",
 	"maps.field_name": "Tên", "maps.name_placeholder": "VD: Dân văn phòng mua online", "maps.field_lang": "Ngôn ngữ của mẫu",
 	"maps.pick_template": "Mẫu", "maps.or_copy": "Hoặc sao chép một bản đồ có sẵn", "maps.field_from": "Sao chép từ", "maps.from_none": "— dùng mẫu —",
-	"maps.create": "Tạo bản đồ", "maps.cancel": "Huỷ", "maps.created": "Đã tạo bản đồ.", "maps.deleted": "Đã xoá bản đồ.", "maps.duplicated": "Đã nhân bản bản đồ.",
+	"maps.create": "Tạo bản đồ", "maps.cancel": "Huỷ", "flash.maps_created": "Đã tạo bản đồ.", "flash.maps_deleted": "Đã xoá bản đồ.", "flash.maps_duplicated": "Đã nhân bản bản đồ.",
 	"maps.copy_name": "%s (bản sao)", "maps.err_from": "Bản đồ đó không còn nữa.", "maps.err_name": "Hãy đặt tên cho bản đồ.",
 	"maps.err_name_taken": "Đã có bản đồ khác mang tên này.", "maps.err_template": "Hãy chọn một mẫu.",
 
@@ -38,7 +38,7 @@ var _ = extend(vi, map[string]string{
 	"map.remove_card": "Xoá thẻ", "map.add_card": "thêm", "map.add_owner": "+ người phụ trách",
 	"map.edit_help": "Bấm vào chữ bất kỳ để sửa (Enter để lưu, Esc để huỷ). Kéo giai đoạn và điểm chạm để sắp xếp lại, hoặc dùng các nút mũi tên.",
 	"map.err_body":  "Không đọc được thay đổi.", "map.err_stale": "Trong lúc đó có người khác đã sửa bản đồ; trang đang hiện phiên bản mới nhất.",
-	"map.err_edit": "Chưa lưu thay đổi đó vì nó làm bản đồ không hợp lệ.", "map.saved": "Đã lưu.",
+	"flash.map_err_edit": "Chưa lưu thay đổi đó vì nó làm bản đồ không hợp lệ.", "flash.map_saved": "Đã lưu.",
 
 	"lane.measured": "Số liệu đo", "lane.touchpoints": "Điểm chạm", "lane.emotion": "Cảm xúc", "lane.actions": "Hành động của khách", "lane.thoughts": "Suy nghĩ",
 	"lane.pain_points": "Điểm đau", "lane.opportunities": "Cơ hội", "lane.solutions": "Giải pháp", "lane.resources_have": "Nguồn lực đang có",
@@ -72,19 +72,19 @@ var _ = extend(vi, map[string]string{
 	"part.save_services": "Lưu dịch vụ", "part.matcher": "Bộ lọc: sự kiện nào thuộc về đây",
 	"part.matcher_hint": "Các sự kiện khớp được tính cho phần này của bản đồ; sửa bộ lọc là dữ liệu cũ được phân loại lại ngay.", "part.matcher_stats": "Xem bộ lọc khớp những gì",
 	"part.matcher_yaml": "Bộ lọc (YAML)", "part.matcher_example": "Ví dụ: event: Order Completed · source: Shopee* · where: [{field: properties.total, op: gte, value: 500000}] · any: [...]. Để trống để bỏ bộ lọc.",
-	"part.save_matcher": "Lưu bộ lọc", "part.no_matcher": "Chưa có bộ lọc.", "part.match_saved": "Đã lưu bộ lọc.",
+	"part.save_matcher": "Lưu bộ lọc", "part.no_matcher": "Chưa có bộ lọc.", "flash.part_match_saved": "Đã lưu bộ lọc.",
 	"part.evidence": "Bằng chứng", "part.emotion_evidence": "Bằng chứng cho cảm xúc", "part.no_evidence": "Chưa có bằng chứng.",
 	"part.link": "liên kết", "part.remove_evidence": "Xoá", "part.add_evidence": "Thêm bằng chứng", "part.ev_kind": "Loại", "part.ev_source": "Nguồn",
 	"part.ev_source_ph": "VD: Khảo sát nhân viên cửa hàng tháng 3", "part.ev_date": "Ngày", "part.ev_note": "Ghi chú hoặc trích dẫn", "part.ev_url": "Liên kết (không bắt buộc)",
-	"part.evidence_added": "Đã thêm bằng chứng.", "part.err_evidence": "Bằng chứng cần loại, nguồn và ngày.",
+	"flash.part_evidence_added": "Đã thêm bằng chứng.", "flash.part_err_evidence": "Bằng chứng cần loại, nguồn và ngày.",
 
 	"comments.title": "Bình luận", "comments.none": "Chưa có bình luận.", "comments.add": "Viết bình luận",
 	"comments.hint": "Nhắc đồng nghiệp bằng @tên hoặc @email.", "comments.post": "Gửi", "comments.resolve": "Đã xử lý",
-	"comments.resolved_badge": "đã xử lý", "comments.added": "Đã thêm bình luận.", "comments.empty": "Hãy viết nội dung trước.", "comments.resolved": "Đã đánh dấu xử lý.",
+	"comments.resolved_badge": "đã xử lý", "flash.comments_added": "Đã thêm bình luận.", "flash.comments_empty": "Hãy viết nội dung trước.", "flash.comments_resolved": "Đã đánh dấu xử lý.",
 
 	"versions.title": "%s: phiên bản", "versions.heading": "Phiên bản và hoạt động", "versions.intro": "Mỗi lần lưu là một phiên bản. Mở một phiên bản để xem thay đổi hoặc khôi phục.",
 	"versions.version": "Phiên bản", "versions.when": "Lúc lưu", "versions.author": "Người lưu", "versions.note": "Ghi chú", "versions.latest": "mới nhất",
-	"versions.view_diff": "Thay đổi", "versions.restore": "Khôi phục", "versions.restored": "Đã khôi phục thành phiên bản mới nhất.", "versions.restored_note": "khôi phục phiên bản %d",
+	"versions.view_diff": "Thay đổi", "versions.restore": "Khôi phục", "flash.versions_restored": "Đã khôi phục thành phiên bản mới nhất.", "versions.restored_note": "khôi phục phiên bản %d",
 	"version.title": "%s: phiên bản %d", "version.heading": "Phiên bản %d", "version.by": "Lưu lúc %s bởi %s", "version.changes_since": "Thay đổi so với phiên bản %d",
 	"version.first": "Phiên bản đầu tiên", "version.stages": "Các giai đoạn trong phiên bản này",
 	"compare.title": "%s: so với bản đồ hiện tại", "compare.heading": "Tương lai so với hiện tại", "compare.intro": "“%s” thay đổi gì so với “%s”.",
@@ -101,7 +101,7 @@ var _ = extend(vi, map[string]string{
 	"share.created": "Đã tạo liên kết. Hãy sao chép ngay: liên kết chỉ hiện một lần.", "share.once": "cjm chỉ giữ dấu vân tay của liên kết.", "share.link": "Liên kết",
 	"share.new": "Liên kết mới", "share.expires": "Hết hạn", "share.days": "sau %d ngày", "share.never": "không bao giờ", "share.create": "Tạo liên kết",
 	"share.links": "Các liên kết", "share.created_at": "Ngày tạo", "share.status": "Trạng thái", "share.active": "đang dùng", "share.revoked_badge": "đã thu hồi",
-	"share.revoke": "Thu hồi", "share.revoked": "Đã thu hồi liên kết.", "share.none": "Chưa có liên kết nào.",
+	"share.revoke": "Thu hồi", "flash.share_revoked": "Đã thu hồi liên kết.", "share.none": "Chưa có liên kết nào.",
 
 	// The exported drawing (package journeymap/draw).
 	"mapdraw.compare_to":        "So sánh với",
@@ -126,8 +126,8 @@ var _ = extend(vi, map[string]string{
 	"part.remove_card_confirm": "Xoá thẻ này cùng bằng chứng và bình luận?",
 
 	"about.photo":         "Ảnh (không bắt buộc)",
-	"about.photo_hint":    "PNG hoặc JPEG tối đa 380 KB; ảnh được lưu trong bản đồ và hiện khi xuất. Ảnh sẽ điền vào ô ảnh đại diện ở trên.",
-	"about.photo_too_big": "Ảnh lớn hơn 380 KB; hãy chọn ảnh nhỏ hơn.",
+	"about.photo_hint":    "PNG hoặc JPEG tối đa 250 KB; ảnh được lưu trong bản đồ và hiện khi xuất. Ảnh sẽ điền vào ô ảnh đại diện ở trên.",
+	"about.photo_too_big": "Ảnh lớn hơn 250 KB; hãy chọn ảnh nhỏ hơn.",
 
 	"maps.mentions": "Bình luận nhắc đến bạn",
 

@@ -493,7 +493,8 @@ func wildMatch(p, s string) bool {
 			}
 		}
 		if starP >= 0 && starS < len(s) {
-			starS++
+			_, n := utf8.DecodeRuneInString(s[starS:])
+			starS += n
 			px, sx = starP+1, starS
 			continue
 		}
@@ -524,6 +525,9 @@ func newPathGlob(p string) *pathGlob {
 }
 
 func (g *pathGlob) match(s string) bool {
+	if s == "" {
+		return false // an event without a page path matches no path pattern
+	}
 	s = trimSlash(s)
 	switch g.kind {
 	case globExact:

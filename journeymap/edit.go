@@ -37,8 +37,9 @@ func (e *EditError) Error() string { return e.Msg }
 
 func editErr(format string, args ...any) error { return &EditError{fmt.Sprintf(format, args...)} }
 
-// Apply makes the edits on m, in order. It fills ids of new parts; the
-// caller validates the result before saving it.
+// Apply makes the edits on m, in order. It fills the keys and ids of new
+// parts after each edit, so a later edit can name them; the caller
+// validates the result before saving it.
 func (m *Map) Apply(edits ...Edit) error {
 	for _, e := range edits {
 		var err error
@@ -57,8 +58,8 @@ func (m *Map) Apply(edits ...Edit) error {
 		if err != nil {
 			return err
 		}
+		m.AssignIDs() // a part added here can be named by the next edit
 	}
-	m.AssignIDs()
 	return nil
 }
 

@@ -50,12 +50,15 @@ const (
 	MaxStages      = 30
 	MaxTouchpoints = 40 // per stage
 	MaxText        = 4000
+	MaxCards       = 3000 // in the whole map
+	MaxEvidence    = 50   // per card
 )
 
 var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 type checker struct {
-	errs Errors
+	errs  Errors
+	cards int
 }
 
 func (c *checker) add(field, format string, args ...any) {
@@ -144,6 +147,9 @@ func Validate(m *Map) Errors {
 			c.lanes(tp, &t.Lanes, ids)
 		}
 	}
+	if c.cards > MaxCards {
+		c.add("stages", "has %d cards, at most %d are allowed", c.cards, MaxCards)
+	}
 	c.errs = append(c.errs, validateMatchers(m)...)
 	if len(c.errs) == 0 {
 		return nil
@@ -201,9 +207,12 @@ func (c *checker) lanes(field string, l *Lanes, ids map[string]string) {
 		for i, card := range *l.Cards(k) {
 			cp := fmt.Sprintf("%s.%s[%d]", field, k, i)
 			c.text(cp+".text", card.Text, true)
+			c.cards++
 			switch {
 			case card.ID == "":
 				c.add(cp+".id", "is required")
+			case !keyPattern.MatchString(card.ID):
+				c.add(cp+".id", "%q must be lower-case letters, digits, - or _", card.ID)
 			case ids[card.ID] != "":
 				c.add(cp+".id", "%q is already used by %s", card.ID, ids[card.ID])
 			default:
@@ -231,6 +240,9 @@ func (c *checker) lanes(field string, l *Lanes, ids map[string]string) {
 }
 
 func (c *checker) evidence(field string, es []Evidence) {
+	if len(es) > MaxEvidence {
+		c.add(field, "has %d pieces of evidence, at most %d are allowed", len(es), MaxEvidence)
+	}
 	for i, e := range es {
 		ep := fmt.Sprintf("%s[%d]", field, i)
 		if !slices.Contains(EvidenceKinds, e.Kind) {
@@ -279,7 +291,7 @@ func (c *checker) rule(field string, r *Rule, depth int) {
 	if r.Type != "" && !slices.Contains(MessageTypes, r.Type) {
 		c.add(field+".type", "unknown type %q (one of %s)", r.Type, strings.Join(MessageTypes, ", "))
 	}
-	if r.Path != "" && !strings.HasPrefix(r.Path, "/") && !strings.HasPrefix(r.Path, "*") {
+	if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
 		c.add(field+".path", "%q must start with / (e.g. /products/**)", r.Path)
 	}
 	if r.Channel != "" && !opstore.Channel(r.Channel).Valid() {

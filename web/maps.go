@@ -149,13 +149,13 @@ func (s *server) createMap(q *req) error {
 	if err != nil {
 		return err
 	}
-	return q.redirect("/journeys/"+e.ID, "maps.created")
+	return q.redirect("/journeys/"+e.ID, "flash.maps_created")
 }
 
 // importMap stores an uploaded YAML map as a new map or a new version.
 func (s *server) importMap(q *req) error {
 	if q.file == nil {
-		return q.redirect("/journeys", "maps.import_nofile")
+		return q.redirect("/journeys", "flash.maps_import_nofile")
 	}
 	data, err := io.ReadAll(io.LimitReader(q.file, 4<<20))
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *server) importMap(q *req) error {
 	if err != nil {
 		return err
 	}
-	return q.redirect("/journeys/"+e.ID, "maps.imported")
+	return q.redirect("/journeys/"+e.ID, "flash.maps_imported")
 }
 
 // mapData is what the map page and the shared page draw.
@@ -294,7 +294,7 @@ func (s *server) editMap(q *req) error {
 			b, _ := json.Marshal(strings.TrimSpace(value))
 			value = string(b)
 		} else if !json.Valid([]byte(value)) {
-			return q.redirect(localPathOr(f.Get("next"), "/journeys/"+id), "map.err_edit")
+			return q.redirect(localPathOr(f.Get("next"), "/journeys/"+id), "flash.map_err_edit")
 		}
 		body.Edits = []journeymap.Edit{{Op: f.Get("op"), Target: f.Get("target"), Field: f.Get("field"), Lane: f.Get("lane"),
 			Stage: f.Get("stage"), Index: idx, Value: json.RawMessage(value)}}
@@ -327,9 +327,9 @@ func (s *server) editMap(q *req) error {
 	}
 	if msg != "" {
 		s.log.Info("web: a map edit was refused", "map", id, "reason", msg)
-		return q.redirect(back, "map.err_edit")
+		return q.redirect(back, "flash.map_err_edit")
 	}
-	return q.redirect(back, "map.saved")
+	return q.redirect(back, "flash.map_saved")
 }
 
 func writeJSON(q *req, status int, v any) error {
@@ -354,7 +354,7 @@ func (s *server) duplicateMap(q *req) error {
 		if err != nil {
 			return err
 		}
-		return q.redirect("/journeys/"+c.ID, "maps.duplicated")
+		return q.redirect("/journeys/"+c.ID, "flash.maps_duplicated")
 	}
 }
 
@@ -362,7 +362,7 @@ func (s *server) deleteMap(q *req) error {
 	if err := s.ops.DeleteMap(q.ctx, q.ws.ID, q.r.PathValue("id")); err != nil {
 		return err
 	}
-	return q.redirect("/journeys", "maps.deleted")
+	return q.redirect("/journeys", "flash.maps_deleted")
 }
 
 // aboutData is the form of a map's goal, persona and settings.
@@ -491,7 +491,7 @@ func (s *server) saveMapAbout(q *req) error {
 	case err != nil:
 		return err
 	}
-	return q.redirect("/journeys/"+e.ID, "map.saved")
+	return q.redirect("/journeys/"+e.ID, "flash.map_saved")
 }
 
 // formField maps a document field path to the about form's field name.
@@ -572,7 +572,8 @@ func (s *server) renderPart(q *req, status int, matchText, matchErr string) erro
 			}
 			look(&st.Lanes)
 			for ti := range st.Touchpoints {
-				if look(&st.Touchpoints[ti].Lanes); found && d.Touch == nil && d.Stage == st {
+				before := found
+				if look(&st.Touchpoints[ti].Lanes); !before && found {
 					d.Touch = &st.Touchpoints[ti]
 				}
 			}
@@ -650,21 +651,27 @@ func (s *server) saveMatcher(q *req) error {
 	case err != nil:
 		return err
 	}
-	return q.redirect("/journeys/"+id+"/part/"+target, "part.match_saved")
+	return q.redirect("/journeys/"+id+"/part/"+target, "flash.part_match_saved")
 }
 
-var mentionRE = regexp.MustCompile(`@([\p{L}\p{N}._+-]+(?:@[\w.-]+)?)`)
+var mentionRE = regexp.MustCompile(`@([\p{L}\p{N}._+-]+(?:@[\w-]+(?:\.[\w-]+)+)?)`)
 
 // mentions finds the members a comment mentions by @name or @e-mail.
 func mentions(body string, members []opstore.Member) []string {
 	var ids []string
 	for _, m := range mentionRE.FindAllStringSubmatch(body, -1) {
-		word := strings.ToLower(m[1])
+		word := strings.ToLower(strings.TrimRight(m[1], "._-"))
 		for _, mb := range members {
 			u := mb.User
-			first, _, _ := strings.Cut(strings.ToLower(u.Name), " ")
+			// A member is @e-mail, @the part before the @, @given name (the
+			// last word of a Vietnamese name) or @full name without spaces.
+			names := strings.Fields(strings.ToLower(u.Name))
+			given, whole := "", strings.Join(names, "")
+			if len(names) > 0 {
+				given = names[len(names)-1]
+			}
 			local, _, _ := strings.Cut(strings.ToLower(u.Email), "@")
-			if word == strings.ToLower(u.Email) || word == local || (first != "" && word == first) {
+			if word == strings.ToLower(u.Email) || word == local || (given != "" && word == given) || (whole != "" && word == whole) {
 				if !slices.Contains(ids, u.ID) {
 					ids = append(ids, u.ID)
 				}
@@ -688,7 +695,7 @@ func (s *server) addComment(q *req) error {
 		back += "/part/" + target
 	}
 	if body == "" {
-		return q.redirect(back, "comments.empty")
+		return q.redirect(back, "flash.comments_empty")
 	}
 	members, err := s.ops.Members(q.ctx, q.ws.ID)
 	if err != nil {
@@ -699,7 +706,7 @@ func (s *server) addComment(q *req) error {
 		Body: body, Mentions: mentions(body, members)}); err != nil {
 		return err
 	}
-	return q.redirect(back+"#comments", "comments.added")
+	return q.redirect(back+"#comments", "flash.comments_added")
 }
 
 func (s *server) resolveComment(q *req) error {
@@ -708,7 +715,7 @@ func (s *server) resolveComment(q *req) error {
 	if err := s.ops.ResolveMapComment(q.ctx, q.ws.ID, id, q.r.PathValue("cid"), ch.AuthorID, ch.AuthorName); err != nil {
 		return err
 	}
-	return q.redirect(localPathOr(q.r.PostForm.Get("next"), "/journeys/"+id), "comments.resolved")
+	return q.redirect(localPathOr(q.r.PostForm.Get("next"), "/journeys/"+id), "flash.comments_resolved")
 }
 
 func localPathOr(p, def string) string {
@@ -792,7 +799,7 @@ func (s *server) restoreMap(q *req) error {
 	if _, err := s.book().Restore(q.ctx, q.ws.ID, id, v, ch); err != nil {
 		return err
 	}
-	return q.redirect("/journeys/"+id, "versions.restored")
+	return q.redirect("/journeys/"+id, "flash.versions_restored")
 }
 
 // compareMapPage compares a future map with the current map it names.
@@ -855,7 +862,7 @@ func (s *server) createShare(q *req) error {
 	}
 	var expires time.Time
 	if days, err := strconv.Atoi(q.r.PostForm.Get("days")); err == nil && days > 0 {
-		expires = s.now().Add(time.Duration(days) * 24 * time.Hour)
+		expires = s.now().AddDate(0, 0, min(days, 3650))
 	}
 	tok := auth.NewToken()
 	if _, err := s.ops.CreateMapShare(q.ctx, q.ws.ID, e.ID, auth.HashToken(tok), tok[:6], q.user.ID, expires); err != nil {
@@ -870,7 +877,7 @@ func (s *server) revokeShare(q *req) error {
 	if err := s.ops.RevokeMapShare(q.ctx, q.ws.ID, id, q.r.PathValue("sid"), ch.AuthorID, ch.AuthorName); err != nil {
 		return err
 	}
-	return q.redirect("/journeys/"+id+"/share", "share.revoked")
+	return q.redirect("/journeys/"+id+"/share", "flash.share_revoked")
 }
 
 // sharedMapPage shows a map read-only to anyone with a live share link.
@@ -1034,10 +1041,10 @@ func (s *server) addEvidence(q *req) error {
 	var errs journeymap.Errors
 	var ee *journeymap.EditError
 	if errors.As(err, &errs) || errors.As(err, &ee) {
-		return q.redirect(back, "part.err_evidence")
+		return q.redirect(back, "flash.part_err_evidence")
 	}
 	if err != nil {
 		return err
 	}
-	return q.redirect(back, "part.evidence_added")
+	return q.redirect(back, "flash.part_evidence_added")
 }

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cjmhq/cjm/i18n"
 	"github.com/cjmhq/cjm/journeymap"
@@ -87,8 +89,11 @@ func TestJourneyMapEditing(t *testing.T) {
 	expect(t, c.get("/journeys/"+id+"/part/card:"+card), http.StatusOK, "Mã OTP đến chậm", i18n.T("vi", "part.no_evidence"))
 	r = c.post("/journeys/"+id+"/evidence", url.Values{"target": {"card:" + card}, "kind": {"survey"}, "source": {"Khảo sát app"}, "date": {"2026-10-01"}, "next": {"/journeys/" + id + "/part/card:" + card}})
 	expect(t, r, http.StatusSeeOther)
-	r = c.post("/journeys/"+id+"/evidence", url.Values{"target": {"card:" + card}, "kind": {"rumour"}, "source": {"x"}, "date": {"hôm qua"}})
+	r = c.post("/journeys/"+id+"/evidence", url.Values{"target": {"card:" + card}, "kind": {"rumour"}, "source": {"x"}, "date": {"hôm qua"}, "next": {"/journeys/" + id + "/part/card:" + card}})
 	expect(t, r, http.StatusSeeOther)
+	expect(t, c.get("/journeys/"+id+"/part/card:"+card), http.StatusOK, i18n.T("vi", "flash.part_err_evidence"))
+	// A stage's own card is not mistaken for a touchpoint's.
+	expectNot(t, c.get("/journeys/"+id+"/part/card:"+card), `id="tp-channel"`)
 	r = c.post("/journeys/"+id+"/comments", url.Values{"target": {"card:" + card}, "body": {"@binh xem giúp chỗ OTP nhé"}})
 	expect(t, r, http.StatusSeeOther)
 	expect(t, c.get("/journeys/"+id+"/part/card:"+card), http.StatusOK, "Khảo sát app", "@binh xem giúp chỗ OTP nhé")
@@ -178,6 +183,14 @@ func TestJourneyMapShareAndExport(t *testing.T) {
 	if err != nil || len(shares) != 1 {
 		t.Fatal(shares, err)
 	}
+	// Seven days later the link has expired.
+	e.web.now = func() time.Time { return time.Now().AddDate(0, 0, 8) }
+	expect(t, c.post("/journeys/"+id+"/share", url.Values{"days": {"999999"}}), http.StatusOK)
+	e.web.now = time.Now
+	e.ops.SetClock(func() time.Time { return time.Now().AddDate(0, 0, 8) })
+	expect(t, anon.get(link), http.StatusNotFound)
+	e.ops.SetClock(time.Now)
+	expect(t, anon.get(link), http.StatusOK)
 	expect(t, c.post("/journeys/"+id+"/share/"+shares[0].ID+"/revoke", nil), http.StatusSeeOther)
 	expect(t, anon.get(link), http.StatusNotFound)
 	expect(t, anon.get("/share/not-a-token"), http.StatusNotFound)
@@ -226,4 +239,30 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// TestFlashKeys checks that every flash message a handler redirects with is
+// a "flash." key of the catalog: takeFlash shows no other key.
+func TestFlashKeys(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`\.redirect\([^\n]*,\s*"([^"]+)"\)`)
+	n := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			n++
+			if !strings.HasPrefix(m[1], "flash.") || !i18n.Has(m[1]) {
+				t.Errorf("%s: redirect with flash %q: it must be a flash.* key of the catalog", f, m[1])
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found only %d redirects with a flash; the pattern is broken", n)
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/cjmhq/cjm/i18n"
@@ -205,8 +206,15 @@ var Formats = []string{"svg", "png", "pdf"}
 // ErrFormat is returned by Write for a format not in Formats.
 var ErrFormat = errors.New("draw: unknown format (svg, png or pdf)")
 
-// Write draws m in format (svg, png or pdf) to w.
+// drawing bounds how many drawings run at once: a big map takes seconds of
+// CPU and up to ~160 MB for a PNG, and exports can be public (share links).
+var drawing = make(chan struct{}, max(1, runtime.NumCPU()))
+
+// Write draws m in format (svg, png or pdf) to w. At most one drawing per
+// CPU runs at a time; the others wait their turn.
 func Write(w io.Writer, format string, m *journeymap.Map, o Options) error {
+	drawing <- struct{}{}
+	defer func() { <-drawing }()
 	switch format {
 	case "svg":
 		return SVG(w, m, o)

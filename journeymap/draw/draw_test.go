@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -713,5 +714,28 @@ func TestWrap(t *testing.T) {
 	}
 	if me.width("Mua hàng", 12, true) <= me.width("Mua hàng", 12, false) {
 		t.Error("bold is not wider than regular")
+	}
+}
+
+// TestPDFTallContent checks that a stage header taller than a page, and a
+// lane cell taller than a page, still give a finite PDF (the pager must
+// always move on).
+func TestPDFTallContent(t *testing.T) {
+	m := testMap(t)
+	m.Stages[0].CustomerGoal = strings.Repeat("Khách muốn biết rõ giá, phí giao hàng và thời gian nhận. ", 70)
+	m.Stages[1].PainPoints = append(m.Stages[1].PainPoints, journeymap.Card{ID: "ctall", Text: strings.Repeat("Chờ tổng đài quá lâu, không ai gọi lại. ", 100)})
+	var b bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- PDF(&b, m, Options{}) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("PDF did not finish in 30 s")
+	}
+	if pages := bytes.Count(b.Bytes(), []byte("/Type /Page\n")) + bytes.Count(b.Bytes(), []byte("/Type /Page ")); pages == 0 || pages > 50 {
+		t.Errorf("%d pages", pages)
 	}
 }

@@ -71,7 +71,7 @@ func writePDF(w io.Writer, sc *scene) error {
 	for n, pg := range pages {
 		f.AddPage()
 		top := pdfMargin
-		if n > 0 && pg[0] >= sc.head[1] {
+		if n > 0 && pg[0] >= sc.head[1] && (headH+6)*s <= (ph-2*pdfMargin-pdfFooter)/2 {
 			d.band(sc, sc.head[0], sc.head[1], top)
 			top += (headH + 6) * s
 		}
@@ -102,7 +102,12 @@ func pageLayout(sc *scene, pw, ph float64) (float64, [][2]float64) {
 	for _, f := range []float64{1, 0.95, 0.9, 0.85} {
 		s := fit * f
 		avail := (ph - 2*pdfMargin - pdfFooter) / s
-		pages := paginate(sc, avail, avail-headH-6)
+		rest := avail - headH - 6
+		if rest < avail/2 {
+			// A header taller than half a page is not repeated.
+			rest = avail
+		}
+		pages := paginate(sc, avail, rest)
 		if best == nil || len(pages) < len(best) {
 			best, bestS = pages, s
 		}
@@ -126,6 +131,9 @@ func paginate(sc *scene, first, rest float64) [][2]float64 {
 			if b > y+1 && b <= end {
 				cut = b
 			}
+		}
+		if cut <= y+1 {
+			cut = min(y+max(avail, 1), sc.h) // always move on, even through a tall row
 		}
 		pages = append(pages, [2]float64{y, cut})
 		y, avail = cut, rest

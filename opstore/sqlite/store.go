@@ -264,3 +264,7 @@ func isForeignKey(err error) bool {
 	code, _ := constraint(err)
 	return code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
+
+// SetClock makes the store read the time from now, for tests of expiry.
+// Call it before the store is used concurrently.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }

@@ -8,13 +8,13 @@
     b.addEventListener('click', function () { window.print(); });
   });
   // A persona photo is read in the browser and kept in the map as a data
-  // URI (at most 512 KB), so the map carries it into every export.
+  // URI (at most 250 KB as a file), so the map carries it into every export.
   document.querySelectorAll('input[type=file][data-avatar-for]').forEach(function (input) {
     input.addEventListener('change', function () {
       var f = input.files && input.files[0];
       var target = document.getElementById(input.getAttribute('data-avatar-for'));
       if (!f || !target) return;
-      if (f.size > 380 * 1024) { window.alert(input.getAttribute('data-too-big')); input.value = ''; return; }
+      if (f.size > 250 * 1024) { window.alert(input.getAttribute('data-too-big')); input.value = ''; return; }
       var r = new FileReader();
       r.onload = function () { target.value = r.result; };
       r.readAsDataURL(f);
