@@ -67,8 +67,8 @@ var _ = extend(en, map[string]string{
 
 	"part.title": "%s: details", "part.back": "Back to the map", "part.touchpoint_of": "%s touchpoint in %s", "part.touchpoint": "Touchpoint",
 	"part.channel": "Channel", "part.save_channel": "Save channel", "part.expected": "Part of the planned journey", "part.expected_yes": "Expected",
-	"part.expected_no": "Unplanned", "part.save_expected": "Save", "part.services": "Services offered (JSON list)",
-	"part.services_hint": "For example [\"information\", \"prices\", \"ordering\"]; known: information, booking, comparing, prices, offers, support, trying, ordering, delivery, or your own words.",
+	"part.expected_no": "Unplanned", "part.save_expected": "Save", "part.services": "Services offered",
+	"part.services_hint": "Your own words for services the list above lacks, e.g. gift wrapping, instalments.",
 	"part.save_services": "Save services", "part.matcher": "Matcher: which events belong here",
 	"part.matcher_hint": "Events that match are counted for this part of the map; editing the matcher re-labels history at once.", "part.matcher_stats": "See what it matches",
 	"part.matcher_yaml": "Matcher (YAML)", "part.matcher_example": "Example: event: Order Completed · source: Shopee* · where: [{field: properties.total, op: gte, value: 500000}] · any: [...]. Leave empty to remove.",
@@ -138,4 +138,7 @@ var _ = extend(en, map[string]string{
 	"part.sample_event": "Event",
 	"part.sample_path":  "Path",
 	"part.sample_user":  "Customer",
+
+	"part.services_other": "Other services (comma separated)",
+	"flash.map_err_stale": "Someone else changed this map meanwhile; this page shows the latest version now. Please try again.",
 })

@@ -67,8 +67,8 @@ var _ = extend(vi, map[string]string{
 
 	"part.title": "%s: chi tiết", "part.back": "Về bản đồ", "part.touchpoint_of": "Điểm chạm %s trong %s", "part.touchpoint": "Điểm chạm",
 	"part.channel": "Kênh", "part.save_channel": "Lưu kênh", "part.expected": "Thuộc hành trình dự kiến", "part.expected_yes": "Dự kiến",
-	"part.expected_no": "Ngoài kế hoạch", "part.save_expected": "Lưu", "part.services": "Dịch vụ cung cấp (danh sách JSON)",
-	"part.services_hint": "Ví dụ [\"information\", \"prices\", \"ordering\"]; có sẵn: information, booking, comparing, prices, offers, support, trying, ordering, delivery, hoặc từ của bạn.",
+	"part.expected_no": "Ngoài kế hoạch", "part.save_expected": "Lưu", "part.services": "Dịch vụ cung cấp",
+	"part.services_hint": "Từ của bạn cho dịch vụ chưa có trong danh sách trên, VD: gói quà, trả góp.",
 	"part.save_services": "Lưu dịch vụ", "part.matcher": "Bộ lọc: sự kiện nào thuộc về đây",
 	"part.matcher_hint": "Các sự kiện khớp được tính cho phần này của bản đồ; sửa bộ lọc là dữ liệu cũ được phân loại lại ngay.", "part.matcher_stats": "Xem bộ lọc khớp những gì",
 	"part.matcher_yaml": "Bộ lọc (YAML)", "part.matcher_example": "Ví dụ: event: Order Completed · source: Shopee* · where: [{field: properties.total, op: gte, value: 500000}] · any: [...]. Để trống để bỏ bộ lọc.",
@@ -138,4 +138,7 @@ var _ = extend(vi, map[string]string{
 	"part.sample_event": "Sự kiện",
 	"part.sample_path":  "Đường dẫn",
 	"part.sample_user":  "Khách hàng",
+
+	"part.services_other": "Dịch vụ khác (phân cách bằng dấu phẩy)",
+	"flash.map_err_stale": "Trong lúc đó có người khác đã sửa bản đồ; trang đang hiện phiên bản mới nhất. Hãy thử lại.",
 })

@@ -39,6 +39,7 @@ func (s *server) mapRoutes() {
 	s.route("POST /journeys/{id}/about", member, opstore.Editor, s.saveMapAbout)
 	s.route("GET /journeys/{id}/part/{target}", member, "", s.mapPartPage)
 	s.route("POST /journeys/{id}/part/{target}/match", member, opstore.Editor, s.saveMatcher)
+	s.route("POST /journeys/{id}/part/{target}/services", member, opstore.Editor, s.saveServices)
 	s.route("POST /journeys/{id}/evidence", member, opstore.Editor, s.addEvidence)
 	s.route("POST /journeys/{id}/comments", member, "", s.addComment)
 	s.route("POST /journeys/{id}/comments/{cid}/resolve", member, "", s.resolveComment)
@@ -1047,4 +1048,36 @@ func (s *server) addEvidence(q *req) error {
 		return err
 	}
 	return q.redirect(back, "flash.part_evidence_added")
+}
+
+// saveServices sets the services of a touchpoint: the ticked known ones and
+// the touchpoint's own words, comma separated.
+func (s *server) saveServices(q *req) error {
+	id, target := q.r.PathValue("id"), q.r.PathValue("target")
+	list := []string{}
+	for _, v := range q.r.PostForm["service"] {
+		if slices.Contains(journeymap.Services, v) && !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	for _, v := range strings.Split(q.r.PostForm.Get("other"), ",") {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	value, _ := json.Marshal(list)
+	base, _ := strconv.Atoi(q.r.PostForm.Get("base"))
+	back := "/journeys/" + id + "/part/" + target
+	_, err := s.book().Edit(q.ctx, q.ws.ID, id, base, []journeymap.Edit{{Op: "set", Target: target, Field: "services", Value: value}}, q.change("saved"))
+	var errs journeymap.Errors
+	var ee *journeymap.EditError
+	switch {
+	case errors.As(err, &errs), errors.As(err, &ee):
+		return q.redirect(back, "flash.map_err_edit")
+	case errors.Is(err, opstore.ErrStale):
+		return q.redirect(back, "flash.map_err_stale")
+	case err != nil:
+		return err
+	}
+	return q.redirect(back, "flash.map_saved")
 }

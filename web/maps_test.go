@@ -121,6 +121,13 @@ func TestJourneyMapEditing(t *testing.T) {
 		t.Errorf("touchpoint lanes: thoughts %+v, emotion %+v", tp.Thoughts, tp.Emotion)
 	}
 
+	r = c.post(tpPage+"/services", url.Values{"service": {"prices", "ordering", "bogus"}, "other": {"gói quà, trả góp"}})
+	expect(t, r, http.StatusSeeOther)
+	m, _ = journeymap.NewBook(e.ops).Get(context.Background(), ws.ID, id)
+	if tp, _ := m.Map.Touchpoint("dang-ky-zalo"); strings.Join(tp.Services, "|") != "prices|ordering|gói quà|trả góp" {
+		t.Errorf("services = %q", tp.Services)
+	}
+
 	// A viewer reads but cannot edit.
 	expectNot(t, viewer.get("/journeys/"+id), `data-edit=`)
 	r = editJSON(t, viewer, id, 0, journeymap.Edit{Op: "set", Target: "map", Field: "name", Value: raw("X")})

@@ -252,7 +252,18 @@ func funcs(lang string) template.FuncMap {
 		"tpchannels": func() []journeymap.Channel { return journeymap.Channels },
 		"evkinds":    func() []journeymap.EvidenceKind { return journeymap.EvidenceKinds },
 		"lanekeys":   func() []string { return journeymap.LaneKeys },
-		"list":       func(xs ...string) []string { return xs },
+		"services":   func() []string { return journeymap.Services },
+		// customServices lists a touchpoint's own service words, comma separated.
+		"customServices": func(svcs []string) string {
+			var own []string
+			for _, v := range svcs {
+				if !slices.Contains(journeymap.Services, v) {
+					own = append(own, v)
+				}
+			}
+			return strings.Join(own, ", ")
+		},
+		"list": func(xs ...string) []string { return xs },
 		"slice2": func(a, b *journeymap.Persona) []*journeymap.Persona {
 			return []*journeymap.Persona{a, b}
 		},
