@@ -141,4 +141,10 @@ var _ = extend(en, map[string]string{
 
 	"part.services_other": "Other services (comma separated)",
 	"flash.map_err_stale": "Someone else changed this map meanwhile; this page shows the latest version now. Please try again.",
+
+	"measure.stage_one":        "%s customer",
+	"measure.stage_other":      "%s customers",
+	"measure.touchpoint_one":   "%s customer · %s",
+	"measure.touchpoint_other": "%s customers · %s",
+	"map.measured_30d":         "Customers in the last 30 days, from the matchers",
 })

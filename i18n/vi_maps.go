@@ -141,4 +141,8 @@ var _ = extend(vi, map[string]string{
 
 	"part.services_other": "Dịch vụ khác (phân cách bằng dấu phẩy)",
 	"flash.map_err_stale": "Trong lúc đó có người khác đã sửa bản đồ; trang đang hiện phiên bản mới nhất. Hãy thử lại.",
+
+	"measure.stage_other":      "%s khách hàng",
+	"measure.touchpoint_other": "%s khách · %s",
+	"map.measured_30d":         "Số khách hàng 30 ngày qua, theo bộ lọc",
 })

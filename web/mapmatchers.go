@@ -394,3 +394,51 @@ func (s *server) partUsage(q *req, e journeymap.Entry, stage, touchpoint int) (*
 	}
 	return &p, nil
 }
+
+// mapMeasures computes the measured text of each stage and touchpoint of
+// map e over the last 30 days: the customers placed there and, for a
+// touchpoint, their share of the stage's customers. It is empty when the
+// matchers do not compile or the workspace has no events.
+func (s *server) mapMeasures(q *req, e journeymap.Entry) (map[string]string, error) {
+	out := map[string]string{}
+	c, err := s.book().Classifier(q.ctx, q.ws.ID, e.Map)
+	if err != nil {
+		return out, nil //nolint:nilerr // an invalid matcher measures nothing; the editor shows why
+	}
+	now := s.now().In(q.loc)
+	to := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, q.loc)
+	u, err := s.mapUsage(q, e, c, to.AddDate(0, 0, -defaultMatcherDays), to)
+	if err != nil {
+		return nil, err
+	}
+	lang := e.Map.Lang
+	if q.lang != "" {
+		lang = q.lang
+	}
+	for si, st := range e.Map.Stages {
+		su := u.Stage(si)
+		out[st.Key] = i18n.N(lang, "measure.stage", su.Customers, i18n.Number(lang, su.Customers))
+		for ti, tp := range st.Touchpoints {
+			tu := u.Touchpoint(si, ti)
+			if tp.Match == nil {
+				continue
+			}
+			out[tp.Key] = i18n.N(lang, "measure.touchpoint", tu.Customers, i18n.Number(lang, tu.Customers), percent(lang, tu.Customers, su.Customers))
+		}
+	}
+	return out, nil
+}
+
+// mapMeasuresJSON serves mapMeasures to the map page, which fills its
+// "Measured" row after it has loaded.
+func (s *server) mapMeasuresJSON(q *req) error {
+	e, err := s.book().Get(q.ctx, q.ws.ID, q.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	m, err := s.mapMeasures(q, e)
+	if err != nil {
+		return err
+	}
+	return writeJSON(q, http.StatusOK, m)
+}

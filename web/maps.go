@@ -52,6 +52,7 @@ func (s *server) mapRoutes() {
 	s.route("POST /journeys/{id}/share/{sid}/revoke", member, opstore.Editor, s.revokeShare)
 	s.route("GET /journeys/{id}/export/{format}", member, "", s.exportMap)
 	s.route("GET /journeys/{id}/matchers", member, "", s.mapMatchersPage)
+	s.route("GET /journeys/{id}/measures", member, "", s.mapMeasuresJSON)
 	s.route("GET /share/{token}", public, "", s.sharedMapPage)
 	s.route("GET /share/{token}/export/{format}", public, "", s.sharedMapExport)
 }
@@ -936,6 +937,12 @@ func (s *server) writeExport(q *req, e journeymap.Entry) error {
 		ctype = "application/yaml; charset=utf-8"
 	} else {
 		opts := draw.Options{T: draw.Labels(e.Map.Lang), Generated: i18n.T(e.Map.Lang, "mapdraw.generated", when(e.Map.Lang, q.loc, s.now()))}
+		if q.ws.ID == e.WorkspaceID {
+			// A member's export shows the measured numbers; a share link's does not.
+			if opts.Measures, err = s.mapMeasures(q, e); err != nil {
+				return err
+			}
+		}
 		err = draw.Write(&buf, format, e.Map, opts)
 		if errors.Is(err, draw.ErrFormat) {
 			return errNotFound

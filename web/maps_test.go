@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cjmhq/cjm/event"
 	"github.com/cjmhq/cjm/i18n"
 	"github.com/cjmhq/cjm/journeymap"
 	"github.com/cjmhq/cjm/journeymap/draw"
@@ -271,5 +272,40 @@ func TestFlashKeys(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("found only %d redirects with a flash; the pattern is broken", n)
+	}
+}
+
+// TestJourneyMapMeasures checks the numbers the map page fills into its
+// "Measured" row: customers per stage, and per touchpoint with a matcher
+// with their share of the stage's customers.
+func TestJourneyMapMeasures(t *testing.T) {
+	e := newEnv(t)
+	c := e.setup()
+	ws := e.workspace()
+	id := newMap(t, c, "simple", "Đo")
+	m, err := journeymap.NewBook(e.ops).Get(context.Background(), ws.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := m.Map.Stages[1]
+	tp := stage.Touchpoints[0]
+	r := editJSON(t, c, id, 1, journeymap.Edit{Op: "set", Target: "touchpoint:" + tp.Key, Field: "match", Value: raw(map[string]string{"event": "Order Completed"})},
+		journeymap.Edit{Op: "set", Target: "stage:" + stage.Key, Field: "match", Value: raw(map[string]string{"event": "Cart Viewed"})})
+	expect(t, r, http.StatusOK)
+	var msgs []event.Message
+	for i, u := range []string{"u1", "u2", "u3", "u4"} {
+		msgs = append(msgs, event.Message{WorkspaceID: ws.ID, Type: event.Track, Event: "Cart Viewed", UserID: u})
+		if i < 3 {
+			msgs = append(msgs, event.Message{WorkspaceID: ws.ID, Type: event.Track, Event: "Order Completed", UserID: u})
+		}
+	}
+	e.appendEvents(msgs...)
+	got := map[string]string{}
+	r = c.get("/journeys/" + id + "/measures")
+	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if got[stage.Key] != "4 khách hàng" || got[tp.Key] != "3 khách · 75,0%" || got[m.Map.Stages[0].Key] != "0 khách hàng" {
+		t.Errorf("measures = %v", got)
 	}
 }

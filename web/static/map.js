@@ -21,6 +21,19 @@
     });
   });
   if (!grid) return;
+  // The measured numbers come after the page, from the matchers over the
+  // last 30 days.
+  var measures = grid.getAttribute('data-measures');
+  if (measures) {
+    fetch(measures, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (m) {
+        grid.querySelectorAll('[data-measure]').forEach(function (el) {
+          var v = m[el.getAttribute('data-measure')];
+          if (v) el.textContent = v;
+        });
+      }).catch(function () { /* the numbers are optional */ });
+  }
   var mapID = grid.getAttribute('data-map');
   var version = parseInt(grid.getAttribute('data-version'), 10);
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
