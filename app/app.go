@@ -23,9 +23,12 @@ import (
 	"github.com/cjmhq/cjm/collect"
 	"github.com/cjmhq/cjm/eventlog"
 	"github.com/cjmhq/cjm/eventstore/duckdb"
+	"github.com/cjmhq/cjm/identity"
 	"github.com/cjmhq/cjm/ingest"
 	"github.com/cjmhq/cjm/opstore"
 	"github.com/cjmhq/cjm/opstore/sqlite"
+	"github.com/cjmhq/cjm/privacy"
+	"github.com/cjmhq/cjm/profile"
 	"github.com/cjmhq/cjm/web"
 )
 
@@ -48,6 +51,11 @@ type Config struct {
 	// Bulk tunes the stores for loading large volumes (imports, the demo):
 	// bigger event store transactions and checkpoints, more memory.
 	Bulk bool
+	// IdentityListener, when set, makes the listener told of the profiles
+	// identity resolution changes (see identity.Listener). Open calls it
+	// once the stores are open, before resolution starts, so the listener
+	// misses nothing (App.Identity is set when it returns).
+	IdentityListener func(*App) identity.Listener
 }
 
 // App is cjm running on one data directory.
@@ -57,8 +65,19 @@ type App struct {
 	Events   *duckdb.Store
 	Log      *eventlog.Log
 	Pipeline *ingest.Pipeline
-	lock     *os.File
-	ui       *web.UI // set by Handler
+	// Identity resolves the identifiers of the messages in the event
+	// store into profiles, in the background from Open to Close.
+	Identity *identity.Resolver
+	// Profiles reads the 360 profiles the profile index keeps.
+	Profiles *profile.Service
+	// Privacy exports and erases people, keeps the suppression list the
+	// pipeline drops erased identifiers by, and the event retention.
+	Privacy *privacy.Service
+	lock    *os.File
+	ui      *web.UI // set by Handler
+
+	stopIdentity func()
+	identityDone chan struct{}
 }
 
 // ErrLocked means another cjm process holds the data directory.
@@ -97,7 +116,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	// A server leaves one core to the collector, so acknowledgements stay
 	// fast while the event store loads and checkpoints; bulk loads use all.
 	dopts := duckdb.Options{MemoryLimit: cfg.MemoryLimit, Threads: max(1, runtime.NumCPU()-1)}
-	iopts := ingest.Options{Log: a.Log, Rejects: a.Ops, Logger: cfg.Logger}
+	sup, err := privacy.LoadSuppression(ctx, a.Ops)
+	if err != nil {
+		return nil, err
+	}
+	iopts := ingest.Options{Log: a.Log, Rejects: a.Ops, Logger: cfg.Logger, Drop: sup.Drop}
 	if cfg.Bulk {
 		if dopts.MemoryLimit == "" {
 			dopts.MemoryLimit = "512MB"
@@ -113,8 +136,76 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if a.Pipeline, err = ingest.Open(ctx, iopts); err != nil {
 		return nil, err
 	}
+	if err := a.startIdentity(); err != nil {
+		return nil, err
+	}
+	if a.Privacy, err = privacy.New(ctx, privacy.Config{Events: a.Events, Store: a.Ops, Graph: a.Identity, Pipeline: a.Pipeline,
+		Suppression: sup, People: []privacy.PersonStore{privacy.Profiles(a.Ops)},
+		ExportDir: filepath.Join(cfg.DataDir, "privacy-exports"), Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
+}
+
+// startIdentity loads the identity graph and starts resolving the event
+// store from where the last run stopped.
+func (a *App) startIdentity() error {
+	var l identity.Listener
+	if a.cfg.IdentityListener != nil {
+		l = a.cfg.IdentityListener(a)
+	}
+	r, err := identity.NewResolver(a.Ops, a.Events, identity.Options{
+		Logger:   a.cfg.Logger,
+		Listener: l,
+		SourceName: func(ctx context.Context, id string) string {
+			s, err := a.Ops.Source(ctx, id)
+			if err != nil {
+				return ""
+			}
+			return s.Name
+		},
+	})
+	if err != nil {
+		return err
+	}
+	a.Identity = r
+	// The profile index follows the event store and the identity graph: it
+	// hears of every merge and split before resolution starts.
+	pcfg := profile.Config{Store: a.Ops, Ops: a.Ops, Events: a.Events, Graph: r, Logger: a.cfg.Logger}
+	a.Profiles = profile.NewService(pcfg)
+	ix := profile.NewIndexer(pcfg)
+	if l == nil {
+		r.SetListener(ix)
+	}
+	// Both run until Close, which lets the batch in hand finish: a DuckDB
+	// query interrupted by a cancelled context can keep the database file
+	// open in this process, and opening it again would then wait forever.
+	stop := make(chan struct{})
+	a.stopIdentity, a.identityDone = func() { close(stop) }, make(chan struct{})
+	indexed := make(chan struct{})
+	go func() {
+		defer close(indexed)
+		untilStopped(stop, time.Second, func() (int, error) {
+			err := ix.CatchUp(context.Background())
+			if err != nil {
+				a.cfg.Logger.Error("profile index", "err", err)
+			}
+			return 0, err
+		})
+	}()
+	go func() {
+		defer close(a.identityDone)
+		untilStopped(stop, 200*time.Millisecond, func() (int, error) {
+			n, err := r.Step(context.Background())
+			if err != nil {
+				a.cfg.Logger.Error("identity resolution", "err", err, "offset", r.Offset())
+			}
+			return n, err
+		})
+		<-indexed
+	}()
+	return nil
 }
 
 // lockDir takes an exclusive, non-blocking lock on DIR/cjm.lock and writes
@@ -146,7 +237,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	collect.New(collect.Options{Sources: a.Ops, Pipeline: a.Pipeline, Logger: a.cfg.Logger, RateLimit: a.cfg.RateLimit}).Register(mux)
 	ui, err := web.New(web.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Pipeline: a.Pipeline, ImportDir: a.cfg.DataDir,
-		Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies})
+		Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies, Privacy: a.Privacy, Profiles: a.Profiles})
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +270,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go a.pruneRejected(ctx)
+	go a.Privacy.Retention().Run(ctx)
 	select {
 	case err := <-errc:
 		return err
@@ -235,14 +327,19 @@ func (a *App) DefaultWorkspace(ctx context.Context) (opstore.Workspace, error) {
 	return w, nil
 }
 
-// Close stops the pipeline after the loader caught up, then closes the stores
-// and releases the data directory.
+// Close stops the pipeline after the loader caught up and the identity
+// resolver (it goes on from its stored offset next time), then closes the
+// stores and releases the data directory.
 func (a *App) Close() error {
 	var errs []error
 	if a.Pipeline != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		errs = append(errs, a.Pipeline.Close(ctx))
 		cancel()
+	}
+	if a.stopIdentity != nil {
+		a.stopIdentity()
+		<-a.identityDone
 	}
 	if a.Events != nil {
 		errs = append(errs, a.Events.Close())
@@ -257,4 +354,27 @@ func (a *App) Close() error {
 		errs = append(errs, a.lock.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// untilStopped calls step until stop is closed, pausing for idle when it
+// had nothing to do or failed.
+func untilStopped(stop <-chan struct{}, idle time.Duration, step func() (int, error)) {
+	for {
+		n, err := step()
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		if err == nil && n > 0 {
+			continue
+		}
+		t := time.NewTimer(idle)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 }

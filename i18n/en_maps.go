@@ -139,7 +139,7 @@ var _ = extend(en, map[string]string{
 	"part.sample_path":  "Path",
 	"part.sample_user":  "Customer",
 
-	"part.services_own": "Other services (comma separated)",
+	"part.services_own":   "Other services (comma separated)",
 	"flash.map_err_stale": "Someone else changed this map meanwhile; this page shows the latest version now. Please try again.",
 
 	"measure.stage_one":        "%s customer",

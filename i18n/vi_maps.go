@@ -139,7 +139,7 @@ var _ = extend(vi, map[string]string{
 	"part.sample_path":  "Đường dẫn",
 	"part.sample_user":  "Khách hàng",
 
-	"part.services_own": "Dịch vụ khác (phân cách bằng dấu phẩy)",
+	"part.services_own":   "Dịch vụ khác (phân cách bằng dấu phẩy)",
 	"flash.map_err_stale": "Trong lúc đó có người khác đã sửa bản đồ; trang đang hiện phiên bản mới nhất. Hãy thử lại.",
 
 	"measure.stage_other":      "%s khách hàng",

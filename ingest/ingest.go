@@ -38,6 +38,11 @@ type Options struct {
 	// event store transactions leave more CPU for acknowledging. WaitLoaded
 	// and Flush cut the wait short.
 	LoadDelay time.Duration
+	// Drop, when set, says which messages are not to be kept (those of a
+	// person whose data was erased): they are dropped at Submit, and again
+	// by the loader before they reach the store (they may have been
+	// appended before the erasure), and counted in Stats.Suppressed.
+	Drop func(*event.Message) bool
 }
 
 // Pipeline ingests messages. It is safe for concurrent use.
@@ -49,6 +54,7 @@ type Pipeline struct {
 	batch   int
 	delay   time.Duration
 	hurry   chan struct{} // poked by WaitLoaded to skip the load delay
+	drop    func(*event.Message) bool
 
 	pauseMu sync.Mutex
 	paused  chan struct{} // non-nil while loading is paused; closed on resume
@@ -63,7 +69,7 @@ type Pipeline struct {
 	loadCond *sync.Cond
 	loadErr  error
 
-	accepted, duplicates, rejected atomic.Uint64
+	accepted, duplicates, rejected, suppressed atomic.Uint64
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -75,6 +81,8 @@ type Result struct {
 	Duplicates int // already stored before (same messageId in the workspace)
 	// Rejected lists the messages that failed validation, by batch index.
 	Rejected []Rejection
+	// Suppressed counts the messages Options.Drop dropped.
+	Suppressed int
 	// LastSeq is the log position of the last accepted message (0 if none).
 	LastSeq uint64
 }
@@ -97,7 +105,7 @@ func Open(ctx context.Context, o Options) (*Pipeline, error) {
 	if o.LoadDelay <= 0 {
 		o.LoadDelay = 200 * time.Millisecond
 	}
-	p := &Pipeline{log: o.Log, store: o.Store, rejects: o.Rejects, logger: o.Logger, batch: o.LoadBatch, delay: o.LoadDelay,
+	p := &Pipeline{log: o.Log, store: o.Store, rejects: o.Rejects, logger: o.Logger, batch: o.LoadBatch, delay: o.LoadDelay, drop: o.Drop,
 		hurry: make(chan struct{}, 1), done: make(chan struct{}), pending: newKeySet(0), writes: map[*write]struct{}{}}
 	p.loadCond = sync.NewCond(&p.loadMu)
 	last, err := o.Store.LastSeq(ctx)
@@ -143,6 +151,9 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 			return res, fmt.Errorf("store rejected messages: %w", err)
 		}
 		p.rejected.Add(uint64(len(rejected)))
+	}
+	if p.drop != nil {
+		msgs, res.Suppressed = p.keep(msgs, false)
 	}
 	if len(msgs) == 0 {
 		return res, nil
@@ -237,6 +248,35 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []event.Message, rejected []
 	return res, nil
 }
 
+// keep returns the messages of msgs that p.drop keeps, and how many it
+// dropped. msgs is filtered in place when inPlace is set, else (a caller's
+// batch) left as it is.
+func (p *Pipeline) keep(msgs []event.Message, inPlace bool) ([]event.Message, int) {
+	var kept []event.Message
+	n := 0
+	for i := range msgs {
+		if !p.drop(&msgs[i]) {
+			if n > 0 {
+				kept = append(kept, msgs[i])
+			}
+			continue
+		}
+		if n == 0 {
+			if inPlace {
+				kept = msgs[:i]
+			} else {
+				kept = append(make([]event.Message, 0, len(msgs)-1), msgs[:i]...)
+			}
+		}
+		n++
+	}
+	if n == 0 {
+		return msgs, 0
+	}
+	p.suppressed.Add(uint64(n))
+	return kept, n
+}
+
 // write is one Submit's append to the log, which duplicates sent meanwhile wait for.
 type write struct {
 	done chan struct{}
@@ -290,6 +330,9 @@ func (p *Pipeline) load(ctx context.Context) {
 			return nil
 		})
 		if err == nil {
+			if p.drop != nil {
+				batch, _ = p.keep(batch, true)
+			}
 			var stored uint64
 			stored, err = p.storeBatch(batch)
 			if stored > loaded {
@@ -455,14 +498,17 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 // Stats are the pipeline's counters since it started.
 type Stats struct {
 	Accepted, Duplicates, Rejected uint64
-	LogSeq, LoadedSeq              uint64
-	DedupKeys                      int
-	LoadError                      string
+	// Suppressed counts the messages Options.Drop dropped, at Submit or
+	// before loading.
+	Suppressed        uint64
+	LogSeq, LoadedSeq uint64
+	DedupKeys         int
+	LoadError         string
 }
 
 // Stats returns the current counters.
 func (p *Pipeline) Stats() Stats {
-	s := Stats{Accepted: p.accepted.Load(), Duplicates: p.duplicates.Load(), Rejected: p.rejected.Load(),
+	s := Stats{Accepted: p.accepted.Load(), Duplicates: p.duplicates.Load(), Rejected: p.rejected.Load(), Suppressed: p.suppressed.Load(),
 		LogSeq: p.log.LastSeq(), LoadedSeq: p.loaded.Load()}
 	p.mu.Lock()
 	s.DedupKeys = p.seen.len()

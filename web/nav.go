@@ -23,7 +23,6 @@ type section struct {
 
 var upcoming = []section{
 	{Path: "analytics", Title: "analytics.title", Intro: "analytics.intro", Features: []string{"analytics.f1", "analytics.f2", "analytics.f3", "analytics.f4"}},
-	{Path: "customers", Title: "customers.title", Intro: "customers.intro", Features: []string{"customers.f1", "customers.f2", "customers.f3"}},
 	{Path: "automation", Title: "automation.title", Intro: "automation.intro", Features: []string{"automation.f1", "automation.f2", "automation.f3"}},
 	{Path: "surveys", Title: "surveys.title", Intro: "surveys.intro", Features: []string{"surveys.f1", "surveys.f2", "surveys.f3"}},
 }
@@ -41,9 +40,13 @@ func navigation(active string) []navGroup {
 		{Key: "nav.group_journeys", Items: []navItem{
 			{Key: "nav.journeys", Href: "/journeys"},
 		}},
+		{Key: "nav.group_customers", Items: []navItem{
+			{Key: "nav.customers", Href: "/customers"},
+			{Key: "nav.reviews", Href: "/customers/reviews"},
+			{Key: "nav.privacy", Href: "/privacy"},
+		}},
 		{Key: "nav.group_soon", Items: []navItem{
 			{Key: "nav.analytics", Href: "/analytics", Soon: true},
-			{Key: "nav.customers", Href: "/customers", Soon: true},
 			{Key: "nav.automation", Href: "/automation", Soon: true},
 			{Key: "nav.surveys", Href: "/surveys", Soon: true},
 		}},

@@ -28,8 +28,11 @@ import (
 	"github.com/cjmhq/cjm/auth"
 	"github.com/cjmhq/cjm/eventstore"
 	"github.com/cjmhq/cjm/i18n"
+	"github.com/cjmhq/cjm/identity"
 	"github.com/cjmhq/cjm/ingest"
 	"github.com/cjmhq/cjm/opstore"
+	"github.com/cjmhq/cjm/privacy"
+	"github.com/cjmhq/cjm/profile"
 )
 
 //go:embed templates static
@@ -53,6 +56,10 @@ type Config struct {
 	// https). Without it, cookies still get Secure on requests that came
 	// over TLS or carry "X-Forwarded-Proto: https".
 	SecureCookies bool
+	// Profiles and Privacy serve the customers, review and privacy pages;
+	// nil leaves those pages out.
+	Profiles *profile.Service
+	Privacy  *privacy.Service
 }
 
 // Session lifetime and cookie names.
@@ -154,6 +161,13 @@ func newServer(cfg Config) (*server, error) {
 		return nil, err
 	}
 	s.routes()
+	var slots func(*req, identity.ProfileID) (*profilePrivacy, error)
+	if cfg.Privacy != nil {
+		slots = s.privacyRoutes(cfg.Privacy).profileSlots
+	}
+	if cfg.Profiles != nil {
+		s.customerRoutes(cfg.Profiles, slots)
+	}
 	return s, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cjmhq/cjm/analytics"
+	"github.com/cjmhq/cjm/identity"
 	"github.com/cjmhq/cjm/journeymap"
 )
 
@@ -91,6 +92,18 @@ func cmdFunnel(ctx context.Context, e *env, args []string) error {
 		q.Map = m.Map
 	}
 	if err := waitLoaded(ctx, e, a); err != nil {
+		return err
+	}
+	// People are counted by resolved profile: wait for identity resolution
+	// to reach the last stored event.
+	last, err := a.Events.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.Identity.Caught(ctx, last); err != nil {
+		return err
+	}
+	if q.Person, err = identity.People(ctx, a.Identity, w.ID); err != nil {
 		return err
 	}
 	res, err := analytics.RunFunnel(ctx, a.Events, q)

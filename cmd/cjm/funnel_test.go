@@ -23,6 +23,10 @@ func TestFunnelCommand(t *testing.T) {
 		`{"type":"track","userId":"u3","event":"A","timestamp":"2026-03-03T10:00:00Z","properties":{"browser":"Chrome"}}`,
 		`{"type":"track","userId":"u3","event":"X","timestamp":"2026-03-03T10:01:00Z"}`,
 		`{"type":"track","userId":"u3","event":"B","timestamp":"2026-03-03T10:04:00Z","properties":{"browser":"Chrome"}}`,
+		// a9 browses anonymously, logs in as u9 and converts: one person.
+		`{"type":"track","anonymousId":"a9","event":"A","timestamp":"2026-03-05T10:00:00Z"}`,
+		`{"type":"identify","userId":"u9","anonymousId":"a9","timestamp":"2026-03-05T10:01:00Z"}`,
+		`{"type":"track","userId":"u9","event":"B","timestamp":"2026-03-05T10:02:00Z"}`,
 	}
 	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -58,19 +62,20 @@ func TestFunnelCommand(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 
 	r := funnel("--steps", "A,B", "--window", "10m", "--breakdown", "browser")
-	want := []step{{"A", 3, nil, nil}, {"B", 2, f(180), f(180)}}
+	want := []step{{"A", 4, nil, nil}, {"B", 3, f(160), f(120)}}
 	if d := cmp.Diff(want, r.Steps); d != "" {
 		t.Errorf("steps (-want +got):\n%s", d)
 	}
-	if len(r.Breakdowns) != 2 || r.Breakdowns[0].Value != "Chrome" || r.Breakdowns[0].Steps[1].Count != 2 || r.Breakdowns[1].Value != "Firefox" {
+	if len(r.Breakdowns) != 3 || r.Breakdowns[0].Value != "Chrome" || r.Breakdowns[0].Steps[1].Count != 2 ||
+		r.Breakdowns[1].Value != "" || r.Breakdowns[1].Steps[1].Count != 1 || r.Breakdowns[2].Value != "Firefox" {
 		t.Errorf("breakdowns: %+v", r.Breakdowns)
 	}
 	r = funnel("--steps", "A,B", "--window", "10m", "--exclude", "X:0-1")
-	if r.Steps[0].Count != 2 || r.Steps[1].Count != 1 {
+	if r.Steps[0].Count != 3 || r.Steps[1].Count != 2 {
 		t.Errorf("with the exclusion: %+v", r.Steps)
 	}
 	r = funnel("--steps", "A,B", "--window", "150s")
-	if r.Steps[1].Count != 1 {
+	if r.Steps[1].Count != 2 {
 		t.Errorf("150 s window: %+v", r.Steps)
 	}
 	r = funnel("--steps", "A,B", "--window", "10m", "--from", "2026-03-02T00:00:00Z", "--to", "2026-03-04T00:00:00Z")

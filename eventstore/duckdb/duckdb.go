@@ -91,7 +91,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open event store %s: %w", path, err)
 	}
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + privacySchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open event store %s: %w", path, err)
 	}
@@ -106,11 +106,11 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // LastSeq implements eventstore.Store.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
-	var n sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
+	var n uint64
+	if err := s.db.QueryRowContext(ctx, lastSeqQuery).Scan(&n); err != nil {
 		return 0, fmt.Errorf("event store last seq: %w", err)
 	}
-	return uint64(n.Int64), nil
+	return n, nil
 }
 
 // Append implements eventstore.Store: the messages and nothing else are
