@@ -630,7 +630,7 @@ func (ix *Indexer) relabel(ctx context.Context, ws string, cm compiledMap) error
 	if err := ix.cfg.Store.ReplaceMapStages(ctx, ws, cm.id, cm.fingerprint, stages); err != nil {
 		return err
 	}
-	ix.cfg.Logger.Info("profile index: stages recomputed", "workspace", ws, "map", cm.id, "actors", len(stages), "took", time.Since(start).Round(time.Millisecond).String())
+	ix.cfg.Logger.Debug("profile index: stages recomputed", "workspace", ws, "map", cm.id, "actors", len(stages), "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 

@@ -4,7 +4,6 @@ package main
 // exactly as main does, on a data directory in t.TempDir().
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -16,7 +15,9 @@ import (
 
 func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errb bytes.Buffer
+	// Locked: background workers (the identity resolver, the profile
+	// index) may log while the command writes, as they may to a terminal.
+	var out, errb lockedBuffer
 	code = run(context.Background(), args, &out, &errb)
 	return out.String(), errb.String(), code
 }
