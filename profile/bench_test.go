@@ -11,9 +11,16 @@ import (
 )
 
 // BenchmarkIndex measures how fast the indexer takes events in: customers
-// who identify and then buy or browse, on a map with two matchers. It
+// who identify and then buy or browse, on a map with two matchers, each
+// customer's profile news from the identity graph too (relink) or not. It
 // reports events per second.
 func BenchmarkIndex(b *testing.B) {
+	for _, relink := range []bool{false, true} {
+		b.Run(fmt.Sprintf("relink=%v", relink), func(b *testing.B) { benchmarkIndex(b, relink) })
+	}
+}
+
+func benchmarkIndex(b *testing.B, relink bool) {
 	const customers = 20_000
 	for range b.N {
 		b.StopTimer()
@@ -38,6 +45,14 @@ func BenchmarkIndex(b *testing.B) {
 		}
 		for i := 0; i < len(msgs); i += 50_000 {
 			e.send(msgs[i:min(i+50_000, len(msgs))]...)
+		}
+		if relink {
+			// As the identity resolver does: every new profile is news.
+			var changed []identity.ProfileID
+			for i := range customers {
+				changed = append(changed, identity.ProfileID(fmt.Sprintf("p_%06d", i)))
+			}
+			e.ix.ProfilesChanged(context.Background(), e.ws.ID, changed, nil)
 		}
 		b.StartTimer()
 		start := time.Now()

@@ -13,9 +13,12 @@ import (
 // mapGraph is an identity graph over a map, for tests: identifiers are
 // linked to profiles by hand, and merges tell the listener.
 type mapGraph struct {
-	mu       sync.Mutex
-	ids      map[string]map[identity.Identifier]identity.ProfileID // workspace -> identifier -> profile
-	listener interface {
+	mu  sync.Mutex
+	ids map[string]map[identity.Identifier]identity.ProfileID // workspace -> identifier -> profile
+	// byProfile indexes ids by profile (any workspace), built on first use
+	// and dropped on every change.
+	byProfile map[identity.ProfileID][]identity.Identifier
+	listener  interface {
 		ProfilesChanged(context.Context, string, []identity.ProfileID, map[identity.ProfileID]identity.ProfileID)
 	}
 }
@@ -39,6 +42,7 @@ func (g *mapGraph) link(ws string, p identity.ProfileID, ids ...string) {
 		}
 		g.ids[ws][id] = p
 	}
+	g.byProfile = nil
 	g.mu.Unlock()
 	if g.listener != nil {
 		g.listener.ProfilesChanged(context.Background(), ws, []identity.ProfileID{p}, nil)
@@ -53,6 +57,7 @@ func (g *mapGraph) merge(ws string, from, into identity.ProfileID) {
 			g.ids[ws][id] = into
 		}
 	}
+	g.byProfile = nil
 	g.mu.Unlock()
 	if g.listener != nil {
 		g.listener.ProfilesChanged(context.Background(), ws, []identity.ProfileID{into}, map[identity.ProfileID]identity.ProfileID{from: into})
@@ -75,9 +80,17 @@ func (g *mapGraph) Resolve(ctx context.Context, ws string, id identity.Identifie
 func (g *mapGraph) Identifiers(ctx context.Context, ws string, p identity.ProfileID) ([]identity.Linked, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.byProfile == nil {
+		g.byProfile = map[identity.ProfileID][]identity.Identifier{}
+		for _, ids := range g.ids {
+			for id, q := range ids {
+				g.byProfile[q] = append(g.byProfile[q], id)
+			}
+		}
+	}
 	var out []identity.Linked
-	for id, q := range g.ids[ws] {
-		if q == p {
+	for _, id := range g.byProfile[p] {
+		if g.ids[ws][id] == p {
 			out = append(out, identity.Linked{Identifier: id})
 		}
 	}

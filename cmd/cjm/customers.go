@@ -150,12 +150,10 @@ func cmdCustomers(ctx context.Context, e *env, args []string) error {
 	return tw.Flush()
 }
 
-// customerProfiles brings the profile index up to date with the data
-// directory (the identity resolver first) and returns the profiles.
+// customerProfiles waits until the app's identity resolver and profile
+// index (both running in the background from app.Open) have taken in every
+// stored event and every change of the graph, and returns the profiles.
 func customerProfiles(ctx context.Context, e *env, a *app.App) (*profile.Service, error) {
-	cfg := profile.Config{Store: a.Ops, Ops: a.Ops, Events: a.Events, Graph: a.Identity, Logger: e.logger}
-	ix := profile.NewIndexer(cfg)
-	a.Identity.SetListener(ix)
 	last, err := a.Events.LastSeq(ctx)
 	if err != nil {
 		return nil, err
@@ -163,8 +161,30 @@ func customerProfiles(ctx context.Context, e *env, a *app.App) (*profile.Service
 	if err := a.Identity.Caught(ctx, last); err != nil {
 		return nil, err
 	}
-	if err := ix.CatchUp(ctx); err != nil {
-		return nil, err
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	// Caught up twice in a row: the resolver tells the index of its last
+	// batch just after storing it.
+	for calm := 0; calm < 2; {
+		off, err := a.Ops.ProfileOffset(ctx)
+		if err != nil {
+			return nil, err
+		}
+		marks, err := a.Ops.ProfileMarks(ctx, 1)
+		if err != nil {
+			return nil, err
+		}
+		if off >= last && len(marks) == 0 {
+			calm++
+		} else {
+			calm = 0
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the profile index is still catching up: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return profile.NewService(cfg), nil
+	e.logger.Debug("profile index caught up", "seq", last)
+	return a.Profiles, nil
 }
