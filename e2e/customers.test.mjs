@@ -103,7 +103,12 @@ test('customers in headless Chromium: search, profile, review queue, split, priv
 
     // Approve: one profile holds both people's ids; then split it again.
     await Promise.all([page.waitForLoadState('load'), card.locator('form[action$="/approve"] button').click()]);
-    await page.goto(`${base}/customers?q=${encodeURIComponent(`an-${stamp}@example.vn`)}`);
+    // The profile index follows the events in the background: wait for it.
+    for (let i = 0; i < 60; i++) {
+      await page.goto(`${base}/customers?q=${encodeURIComponent(`an-${stamp}@example.vn`)}`);
+      if (await page.locator('a.cu-name').count() > 0) break;
+      await sleep(500);
+    }
     const href = await page.locator('a.cu-name').first().getAttribute('href');
     await page.goto(`${base}${href}`);
     let text = await page.locator('main').innerText();
