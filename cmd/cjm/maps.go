@@ -113,6 +113,21 @@ func openMaps(ctx context.Context, e *env, data, ws string) (*mapStore, error) {
 	return &mapStore{a, w, journeymap.NewBook(a.Ops)}, nil
 }
 
+// openMap opens the maps of the workspace and finds one by id or name; the
+// caller closes the store.
+func openMap(ctx context.Context, e *env, data, ws, idOrName string) (*mapStore, journeymap.Entry, error) {
+	s, err := openMaps(ctx, e, data, ws)
+	if err != nil {
+		return nil, journeymap.Entry{}, err
+	}
+	m, err := s.find(ctx, idOrName)
+	if err != nil {
+		s.Close()
+		return nil, m, err
+	}
+	return s, m, nil
+}
+
 // find returns a map by id or name.
 func (s *mapStore) find(ctx context.Context, idOrName string) (journeymap.Entry, error) {
 	m, err := s.book.Find(ctx, s.ws.ID, idOrName)
@@ -238,15 +253,11 @@ func cmdMapExport(ctx context.Context, e *env, args []string) error {
 	if !slices.Contains(exportFormats, *format) {
 		return usageError{fmt.Sprintf("--format %q: want one of %s", *format, strings.Join(exportFormats, ", "))}
 	}
-	s, err := openMaps(ctx, e, *data, *ws)
+	s, m, err := openMap(ctx, e, *data, *ws, args[0])
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, err := s.find(ctx, args[0])
-	if err != nil {
-		return err
-	}
 	var buf bytes.Buffer
 	if err := renderMap(&buf, m.Map, *format); err != nil {
 		return err
@@ -485,15 +496,11 @@ func cmdMapVersions(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs(args, 1, "the NAME or ID of one map"); err != nil {
 		return err
 	}
-	s, err := openMaps(ctx, e, *data, *ws)
+	s, m, err := openMap(ctx, e, *data, *ws, args[0])
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, err := s.find(ctx, args[0])
-	if err != nil {
-		return err
-	}
 	vs, err := s.Ops.MapVersions(ctx, s.ws.ID, m.ID)
 	if err != nil {
 		return err
@@ -522,15 +529,11 @@ func cmdMapDiff(ctx context.Context, e *env, args []string) error {
 	if *against != "" && (*from != 0 || *to != 0) {
 		return usageError{"--against compares latest versions; it takes no --from or --to"}
 	}
-	s, err := openMaps(ctx, e, *data, *ws)
+	s, m, err := openMap(ctx, e, *data, *ws, args[0])
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, err := s.find(ctx, args[0])
-	if err != nil {
-		return err
-	}
 	var a, b *journeymap.Map
 	var title string
 	if *against != "" {
@@ -628,15 +631,11 @@ func cmdMapRestore(ctx context.Context, e *env, args []string) error {
 	if err != nil || v < 1 {
 		return usageError{fmt.Sprintf("VERSION must be a version number, not %q", args[1])}
 	}
-	s, err := openMaps(ctx, e, *data, *ws)
+	s, m, err := openMap(ctx, e, *data, *ws, args[0])
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, err := s.find(ctx, args[0])
-	if err != nil {
-		return err
-	}
 	if v > m.Version {
 		return fmt.Errorf("map %q has versions 1 to %d; there is no version %d", m.Name, m.Version, v)
 	}
@@ -662,15 +661,11 @@ func cmdMapDelete(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs(args, 1, "the NAME or ID of one map"); err != nil {
 		return err
 	}
-	s, err := openMaps(ctx, e, *data, *ws)
+	s, m, err := openMap(ctx, e, *data, *ws, args[0])
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, err := s.find(ctx, args[0])
-	if err != nil {
-		return err
-	}
 	if err := s.Ops.DeleteMap(ctx, s.ws.ID, m.ID); err != nil {
 		return err
 	}
