@@ -307,6 +307,14 @@ func (t *Tally) Add(a Attempt) {
 	}
 }
 
+// Merge adds the counts of o (a tally of the same funnel).
+func (t *Tally) Merge(o *Tally) {
+	for k := range t.counts {
+		t.counts[k] += o.counts[k]
+		t.gaps[k] = append(t.gaps[k], o.gaps[k]...)
+	}
+}
+
 // Steps returns the results, named after names.
 func (t *Tally) Steps(names []string) []StepResult {
 	out := make([]StepResult, len(t.counts))

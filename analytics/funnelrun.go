@@ -4,22 +4,27 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/cjmhq/cjm/eventstore"
 	"github.com/cjmhq/cjm/journeymap"
 )
 
 // FunnelQuery is a funnel to compute over a workspace's events.
 type FunnelQuery struct {
-	Workspace string
 	// Steps are event names (track event, page or screen name); with Map
 	// set, also "stage:KEY" and "touchpoint:KEY" of that map.
-	Steps      []string
-	Map        *journeymap.Map
-	Classifier *journeymap.Classifier // compiled from Map
+	Steps []string
+	Map   *journeymap.Map
+	// Classifier is compiled from Map; PlacesKey names it for the index's
+	// cache of where each event falls (the map's id and version).
+	Classifier *journeymap.Classifier
+	PlacesKey  string
 	Window     time.Duration
 	Order      Order
 	// From and To bound the events read and the step-1 event; zero: all time.
@@ -33,16 +38,38 @@ type FunnelQuery struct {
 	// bare name means properties.NAME) whose value splits the result.
 	Breakdown   string
 	Attribution string // first_touch (default), last_touch, all_events, step:N
-	// Person names the person behind a userId or anonymousId (identity
-	// resolution); nil counts userId, else anonymousId.
-	Person func(userID, anonymousID string) string
+	// Interval buckets the conversion over time by the day, week (from
+	// Monday) or month of entry, in Location (default UTC); "" for none.
+	Interval Interval
+	Location *time.Location
+	// People asks for the actors at a step: those who reached step
+	// People.Step (0-based), or with Dropped those who reached it and not
+	// the next; at most People.Limit (default 1000).
+	People *PeopleQuery
+}
+
+// PeopleQuery picks the actors of one step of a funnel.
+type PeopleQuery struct {
+	Step    int
+	Dropped bool
+	Limit   int
 }
 
 // FunnelResult is a computed funnel: the steps overall and per breakdown
-// value (most entrants first).
+// value (most entrants first), and on request the conversion over time,
+// the time to convert and the actors at a step.
 type FunnelResult struct {
 	Steps      []StepResult      `json:"steps"`
 	Breakdowns []BreakdownResult `json:"breakdowns"`
+	// Over is the conversion by period of entry (with Interval).
+	Over []FunnelPeriod `json:"over_time,omitempty"`
+	// TimeToConvert is a histogram of the time from step 1 to the last
+	// step of the actors who converted.
+	TimeToConvert []DurationBucket `json:"time_to_convert,omitempty"`
+	// People are the actors asked for: person ids (a profile id, or "u:"
+	// or "a:" and the id), up to the limit, and how many there are in all.
+	People      []string `json:"people,omitempty"`
+	PeopleTotal int64    `json:"people_total,omitempty"`
 }
 
 // BreakdownResult is the funnel of the actors counted under one value.
@@ -51,15 +78,22 @@ type BreakdownResult struct {
 	Steps []StepResult `json:"steps"`
 }
 
+// FunnelPeriod is the funnel of the actors who entered in one period.
+type FunnelPeriod struct {
+	Start  time.Time `json:"start"`
+	Counts []int64   `json:"counts"`
+}
+
+// DurationBucket counts conversions that took from Min up to Max seconds;
+// the last bucket has Max -1 (no upper bound).
+type DurationBucket struct {
+	MinSeconds float64 `json:"min_seconds"`
+	MaxSeconds float64 `json:"max_seconds"`
+	Count      int64   `json:"count"`
+}
+
 // SessionGap ends a session when no event comes for this long.
 const SessionGap = 30 * time.Minute
-
-type funnelItem struct {
-	t       int64
-	seq     uint64
-	session string
-	ev      FunnelEvent
-}
 
 // fieldPath turns a bare property name into properties.NAME.
 func fieldPath(f string) string {
@@ -71,8 +105,8 @@ func fieldPath(f string) string {
 	return "properties." + f
 }
 
-// RunFunnel reads the events and computes the funnel.
-func RunFunnel(ctx context.Context, events eventstore.Store, q FunnelQuery) (*FunnelResult, error) {
+// Funnel computes a funnel over the view's events.
+func (v *View) Funnel(ctx context.Context, q FunnelQuery) (*FunnelResult, error) {
 	if len(q.Steps) == 0 {
 		return nil, fmt.Errorf("%w: no steps", ErrFunnel)
 	}
@@ -90,177 +124,233 @@ func RunFunnel(ctx context.Context, events eventstore.Store, q FunnelQuery) (*Fu
 	if err != nil {
 		return nil, err
 	}
-	match, err := stepMatcher(q)
+	if q.People != nil && (q.People.Step < 0 || q.People.Step >= len(q.Steps)) {
+		return nil, fmt.Errorf("%w: people at step %d: the funnel has steps 0 to %d", ErrFunnel, q.People.Step, len(q.Steps)-1)
+	}
+	m, err := v.stepMasks(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	person := q.Person
-	if person == nil {
-		person = func(u, a string) string { return cmp.Or(u, a) }
-	}
-
-	// The fields read: the classifier's, the breakdown, sessions, the group.
-	fields := []string{}
-	var classify []int
-	if q.Classifier != nil {
-		fields = append(fields, q.Classifier.Fields()...)
-		for i := range fields {
-			classify = append(classify, i)
-		}
-	}
-	bd, sessA, sessB, group := -1, -1, -1, -1
-	add := func(f string) int { fields = append(fields, f); return len(fields) - 1 }
+	var bdCodes []uint32
+	var bdValues []string
 	if q.Breakdown != "" {
-		bd = add(fieldPath(q.Breakdown))
+		if bdCodes, bdValues, err = v.column(ctx, fieldPath(q.Breakdown)); err != nil {
+			return nil, err
+		}
 	}
-	agg := cmp.Or(q.Aggregate, "person")
-	switch {
-	case agg == "person":
-	case agg == "session":
-		sessA, sessB = add("context.sessionId"), add("properties.session_id")
-	case strings.HasPrefix(agg, "group:") && len(agg) > len("group:"):
-		group = add(fieldPath(strings.TrimPrefix(agg, "group:")))
-	default:
-		return nil, fmt.Errorf("%w: aggregate %q is not person, session or group:PROPERTY", ErrFunnel, agg)
-	}
-
-	actors := map[string][]funnelItem{}
-	jev := journeymap.Event{}
-	err = events.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: q.Workspace, From: q.From, To: q.To, Fields: fields}, func(r *eventstore.Row) error {
-		var place journeymap.Place
-		if q.Classifier != nil {
-			jev.Type, jev.Name, jev.SourceID, jev.Path = r.Type, r.Name, r.SourceID, r.Path
-			jev.Fields = jev.Fields[:0]
-			for _, i := range classify {
-				jev.Fields = append(jev.Fields, journeymap.Value{S: r.Fields[i].S, OK: r.Fields[i].OK})
-			}
-			place = q.Classifier.Classify(&jev)
-		}
-		steps, excl := match(r.Name, place)
-		if steps == 0 && excl == 0 && rule.Order != Strict {
-			return nil
-		}
-		key := ""
-		if group >= 0 {
-			if !r.Fields[group].OK {
-				return nil
-			}
-			key = r.Fields[group].S
-		} else {
-			key = person(r.UserID, r.AnonymousID)
-		}
-		if key == "" {
-			return nil
-		}
-		it := funnelItem{t: r.Timestamp.UnixMilli(), seq: r.Seq, ev: FunnelEvent{T: r.Timestamp.UnixMilli(), Steps: steps, Excl: excl}}
-		if bd >= 0 && r.Fields[bd].OK {
-			it.ev.Breakdown = r.Fields[bd].S
-		}
-		if sessA >= 0 {
-			switch {
-			case r.Fields[sessA].OK:
-				it.session = r.Fields[sessA].S
-			case r.Fields[sessB].OK:
-				it.session = r.Fields[sessB].S
-			}
-		}
-		actors[key] = append(actors[key], it)
-		return nil
-	})
+	actors, err := v.actorsOf(ctx, q.Aggregate, m.keep)
 	if err != nil {
+		return nil, err
+	}
+	loc := cmp.Or(q.Location, time.UTC)
+
+	// Each worker tallies its share of the actors; the shares add up.
+	type share struct {
+		total    *Tally
+		byValue  map[string]*Tally
+		entrants map[string]int64
+		over     map[int64][]int64
+		ttc      []int64
+		people   []string
+		peopleN  int64
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	shares := make([]share, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			sh := share{total: NewTally(len(q.Steps)), byValue: map[string]*Tally{}, entrants: map[string]int64{}, over: map[int64][]int64{}}
+			var evs []FunnelEvent
+			actors.each(w, workers, func(id string, rows []uint32) {
+				evs = evs[:0]
+				for _, r := range rows {
+					steps, excl := m.masks(r)
+					evs = append(evs, FunnelEvent{T: v.ts[r], Steps: steps, Excl: excl})
+					if bdCodes != nil {
+						evs[len(evs)-1].Breakdown = bdValues[bdCodes[r]]
+					}
+				}
+				a := rule.Best(evs)
+				if a.Reached == 0 || a.Excluded {
+					return
+				}
+				sh.total.Add(a)
+				if bdCodes != nil {
+					for _, val := range Values(evs, a, attr, attrStep) {
+						if sh.byValue[val] == nil {
+							sh.byValue[val] = NewTally(len(q.Steps))
+						}
+						sh.byValue[val].Add(a)
+						sh.entrants[val]++
+					}
+				}
+				if q.Interval != "" {
+					p := q.Interval.Start(time.UnixMilli(a.At[0]).In(loc)).UnixMilli()
+					if sh.over[p] == nil {
+						sh.over[p] = make([]int64, len(q.Steps))
+					}
+					for k := range a.Reached {
+						sh.over[p][k]++
+					}
+				}
+				if a.Reached == len(q.Steps) && len(q.Steps) > 1 {
+					sh.ttc = append(sh.ttc, a.At[a.Reached-1]-a.At[0])
+				}
+				if pq := q.People; pq != nil && a.Reached > pq.Step && (!pq.Dropped || a.Reached == pq.Step+1) {
+					sh.peopleN++
+					if len(sh.people) < cmp.Or(pq.Limit, 1000) {
+						sh.people = append(sh.people, id)
+					}
+				}
+			})
+			shares[w] = sh
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	total := NewTally(len(q.Steps))
 	byValue := map[string]*Tally{}
 	entrants := map[string]int64{}
-	var evs []FunnelEvent
-	count := func(evs []FunnelEvent) {
-		a := rule.Best(evs)
-		if a.Reached == 0 || a.Excluded {
-			return
-		}
-		total.Add(a)
-		if bd < 0 {
-			return
-		}
-		for _, v := range Values(evs, a, attr, attrStep) {
-			if byValue[v] == nil {
-				byValue[v] = NewTally(len(q.Steps))
+	over := map[int64][]int64{}
+	var ttc []int64
+	res := &FunnelResult{Breakdowns: []BreakdownResult{}}
+	for _, sh := range shares {
+		total.Merge(sh.total)
+		for val, t := range sh.byValue {
+			if byValue[val] == nil {
+				byValue[val] = NewTally(len(q.Steps))
 			}
-			byValue[v].Add(a)
-			entrants[v]++
+			byValue[val].Merge(t)
+			entrants[val] += sh.entrants[val]
 		}
+		for p, c := range sh.over {
+			if over[p] == nil {
+				over[p] = make([]int64, len(q.Steps))
+			}
+			for k := range c {
+				over[p][k] += c[k]
+			}
+		}
+		ttc = append(ttc, sh.ttc...)
+		res.People = append(res.People, sh.people...)
+		res.PeopleTotal += sh.peopleN
 	}
-	for _, items := range actors {
-		slices.SortFunc(items, func(a, b funnelItem) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.seq, b.seq)) })
-		if sessA < 0 {
-			evs = evs[:0]
-			for _, it := range items {
-				evs = append(evs, it.ev)
-			}
-			count(evs)
-			continue
-		}
-		for _, s := range sessions(items) {
-			evs = evs[:0]
-			for _, it := range s {
-				evs = append(evs, it.ev)
-			}
-			count(evs)
-		}
+	if q.People != nil {
+		slices.Sort(res.People)
+		res.People = res.People[:min(len(res.People), cmp.Or(q.People.Limit, 1000))]
 	}
-	res := &FunnelResult{Steps: total.Steps(q.Steps), Breakdowns: []BreakdownResult{}}
-	for v, t := range byValue {
-		res.Breakdowns = append(res.Breakdowns, BreakdownResult{Value: v, Steps: t.Steps(q.Steps)})
+	res.Steps = total.Steps(q.Steps)
+	for val, t := range byValue {
+		res.Breakdowns = append(res.Breakdowns, BreakdownResult{Value: val, Steps: t.Steps(q.Steps)})
 	}
 	slices.SortFunc(res.Breakdowns, func(a, b BreakdownResult) int {
 		return cmp.Or(cmp.Compare(entrants[b.Value], entrants[a.Value]), cmp.Compare(a.Value, b.Value))
 	})
+	for _, p := range slices.Sorted(maps.Keys(over)) {
+		res.Over = append(res.Over, FunnelPeriod{Start: time.UnixMilli(p).In(loc), Counts: over[p]})
+	}
+	res.TimeToConvert = durationHistogram(ttc)
 	return res, nil
 }
 
-// sessions splits a person's time-sorted events into sessions: by session
-// id where the events carry one, else by a gap of SessionGap.
-func sessions(items []funnelItem) [][]funnelItem {
-	byID := map[string][]funnelItem{}
-	var ids []string
-	var noID []funnelItem
-	for _, it := range items {
-		if it.session == "" {
-			noID = append(noID, it)
-			continue
-		}
-		if _, ok := byID[it.session]; !ok {
-			ids = append(ids, it.session)
-		}
-		byID[it.session] = append(byID[it.session], it)
-	}
-	var out [][]funnelItem
-	for _, id := range ids {
-		out = append(out, byID[id])
-	}
-	start := 0
-	for i := range noID {
-		if i > 0 && noID[i].t-noID[i-1].t > SessionGap.Milliseconds() {
-			out = append(out, noID[start:i])
-			start = i
-		}
-	}
-	if start < len(noID) {
-		out = append(out, noID[start:])
-	}
-	return out
+// stepMasks is which steps and exclusions each event matches.
+type stepMasks struct {
+	names              []uint32 // each event's name code
+	byName, exclByName []uint64 // by name code
+	places             []uint16 // with map steps: each event's place
+	byPlace            map[uint16]uint64
+	strict             bool
+	from, to           int64
+	ts                 []int64
 }
 
-// stepMatcher returns a function giving the step and exclusion masks of an
-// event from its name and its place on the map.
-func stepMatcher(q FunnelQuery) (func(name string, p journeymap.Place) (uint64, uint64), error) {
-	byName := map[string]uint64{}
-	type placeStep struct {
-		stage, tp int
-		bit       uint64
+// masks returns the step and exclusion masks of event r.
+func (m *stepMasks) masks(r uint32) (uint64, uint64) {
+	return m.byName[m.nameOf(r)] | m.placeMask(r), m.exclByName[m.nameOf(r)]
+}
+
+func (m *stepMasks) nameOf(r uint32) uint32 { return m.names[r] }
+
+func (m *stepMasks) placeMask(r uint32) uint64 {
+	if m.places == nil {
+		return 0
 	}
+	return m.byPlace[m.places[r]]
+}
+
+// keep reports whether the funnel reads event r: inside the bounds, and
+// matching a step or an exclusion (a strict funnel reads every event).
+func (m *stepMasks) keep(r uint32) bool {
+	if t := m.ts[r]; m.from != 0 && t < m.from || m.to != 0 && t >= m.to {
+		return false
+	}
+	if m.strict {
+		return true
+	}
+	s, x := m.masks(r)
+	return s|x != 0
+}
+
+func (v *View) stepMasks(ctx context.Context, q FunnelQuery) (*stepMasks, error) {
+	names := v.names()
+	m := &stepMasks{names: v.name, ts: v.ts, byName: make([]uint64, len(names)), exclByName: make([]uint64, len(names)), strict: q.Order == Strict}
+	if !q.From.IsZero() {
+		m.from = q.From.UnixMilli()
+	}
+	if !q.To.IsZero() {
+		m.to = q.To.UnixMilli()
+	}
+	byName, places, err := stepPlaces(q)
+	if err != nil {
+		return nil, err
+	}
+	for name, bits := range byName {
+		if c, ok := v.nameCode(name); ok && int(c) < len(names) {
+			m.byName[c] |= bits
+		}
+	}
+	for i, e := range q.Exclusions {
+		if c, ok := v.nameCode(e.Name); ok && int(c) < len(names) {
+			m.exclByName[c] |= 1 << i
+		}
+	}
+	if len(places) > 0 {
+		if q.Classifier == nil {
+			return nil, fmt.Errorf("%w: stage and touchpoint steps need the map's classifier", ErrFunnel)
+		}
+		if m.places, err = v.Places(ctx, q.PlacesKey, q.Classifier); err != nil {
+			return nil, err
+		}
+		m.byPlace = map[uint16]uint64{}
+		for si := range q.Map.Stages {
+			for ti := -1; ti < len(q.Map.Stages[si].Touchpoints); ti++ {
+				var bits uint64
+				for _, ps := range places {
+					if si == ps.stage && (ps.tp < 0 || ti == ps.tp) {
+						bits |= ps.bit
+					}
+				}
+				if bits != 0 {
+					m.byPlace[PlaceCode(journeymap.Place{Stage: si, Touchpoint: ti})] = bits
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+type placeStep struct {
+	stage, tp int
+	bit       uint64
+}
+
+// stepPlaces reads the steps: the bits of each event name, and the map's
+// stages and touchpoints.
+func stepPlaces(q FunnelQuery) (map[string]uint64, []placeStep, error) {
+	byName := map[string]uint64{}
 	var places []placeStep
 	for i, s := range q.Steps {
 		kind, key, _ := strings.Cut(s, ":")
@@ -268,13 +358,13 @@ func stepMatcher(q FunnelQuery) (func(name string, p journeymap.Place) (uint64, 
 		case q.Map != nil && kind == "stage":
 			idx := slices.IndexFunc(q.Map.Stages, func(st journeymap.Stage) bool { return st.Key == key })
 			if idx < 0 {
-				return nil, fmt.Errorf("%w: the map has no stage %q", ErrFunnel, key)
+				return nil, nil, fmt.Errorf("%w: the map has no stage %q", ErrFunnel, key)
 			}
 			places = append(places, placeStep{idx, -1, 1 << i})
 		case q.Map != nil && kind == "touchpoint":
 			_, si := q.Map.Touchpoint(key)
 			if si < 0 {
-				return nil, fmt.Errorf("%w: the map has no touchpoint %q", ErrFunnel, key)
+				return nil, nil, fmt.Errorf("%w: the map has no touchpoint %q", ErrFunnel, key)
 			}
 			ti := slices.IndexFunc(q.Map.Stages[si].Touchpoints, func(t journeymap.Touchpoint) bool { return t.Key == key })
 			places = append(places, placeStep{si, ti, 1 << i})
@@ -282,19 +372,41 @@ func stepMatcher(q FunnelQuery) (func(name string, p journeymap.Place) (uint64, 
 			byName[s] |= 1 << i
 		}
 	}
-	exclByName := map[string]uint64{}
-	for i, e := range q.Exclusions {
-		exclByName[e.Name] |= 1 << i
+	return byName, places, nil
+}
+
+// durationHistogram buckets conversion times (milliseconds) on a log
+// scale: under a minute, minutes, hours, days.
+func durationHistogram(ms []int64) []DurationBucket {
+	if len(ms) == 0 {
+		return nil
 	}
-	return func(name string, p journeymap.Place) (uint64, uint64) {
-		steps := byName[name]
-		for _, ps := range places {
-			if p.Stage == ps.stage && (ps.tp < 0 || p.Touchpoint == ps.tp) {
-				steps |= ps.bit
-			}
+	edges := []float64{0, 60, 5 * 60, 15 * 60, 3600, 3 * 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 14 * 86400, 30 * 86400}
+	out := make([]DurationBucket, len(edges))
+	for i := range edges {
+		out[i].MinSeconds = edges[i]
+		if i+1 < len(edges) {
+			out[i].MaxSeconds = edges[i+1]
+		} else {
+			out[i].MaxSeconds = math.Inf(1)
 		}
-		return steps, exclByName[name]
-	}, nil
+	}
+	for _, d := range ms {
+		s := float64(d) / 1000
+		i, _ := slices.BinarySearch(edges, s)
+		if i == len(edges) || edges[i] > s {
+			i--
+		}
+		out[max(i, 0)].Count++
+	}
+	// Drop the empty buckets at the top.
+	for len(out) > 1 && out[len(out)-1].Count == 0 {
+		out = out[:len(out)-1]
+	}
+	if math.IsInf(out[len(out)-1].MaxSeconds, 1) {
+		out[len(out)-1].MaxSeconds = -1 // open-ended; JSON has no infinity
+	}
+	return out
 }
 
 // ParseWindow reads a conversion window: a number and a unit, s, m, h, d,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cjmhq/cjm/event"
+	"github.com/cjmhq/cjm/eventstore"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -54,8 +55,8 @@ func TestRunFunnel(t *testing.T) {
 		return StepResult{Name: name, Count: n, AvgSeconds: avg, MedianSeconds: med}
 	}
 
-	q := FunnelQuery{Workspace: "ws", Steps: []string{"A", "B", "C"}, Window: 10 * time.Minute}
-	got, err := RunFunnel(ctx, s, q)
+	q := FunnelQuery{Steps: []string{"A", "B", "C"}, Window: 10 * time.Minute}
+	got, err := funnelOn(ctx, s, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestRunFunnel(t *testing.T) {
 
 	q.Exclusions = []Exclusion{{Name: "X", From: 0, To: 1}}
 	q.Breakdown = "browser"
-	got, err = RunFunnel(ctx, s, q)
+	got, err = funnelOn(ctx, s, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestRunFunnel(t *testing.T) {
 
 	// By session: u4's two sessions count twice; u2's A and B are 20 minutes
 	// apart, inside one 30-minute session.
-	got, err = RunFunnel(ctx, s, FunnelQuery{Workspace: "ws", Steps: []string{"A", "B"}, Window: time.Hour, Aggregate: "session"})
+	got, err = funnelOn(ctx, s, FunnelQuery{Steps: []string{"A", "B"}, Window: time.Hour, Aggregate: "session"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestRunFunnel(t *testing.T) {
 	}
 
 	// From/To: only events from minute 30 on are read.
-	got, err = RunFunnel(ctx, s, FunnelQuery{Workspace: "ws", Steps: []string{"A", "B"}, Window: time.Hour, From: t0.Add(30 * time.Minute)})
+	got, err = funnelOn(ctx, s, FunnelQuery{Steps: []string{"A", "B"}, Window: time.Hour, From: t0.Add(30 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestRunFunnel(t *testing.T) {
 	}
 
 	// Strict: a3's X between A and B breaks its chain.
-	got, err = RunFunnel(ctx, s, FunnelQuery{Workspace: "ws", Steps: []string{"A", "B"}, Window: 10 * time.Minute, Order: Strict})
+	got, err = funnelOn(ctx, s, FunnelQuery{Steps: []string{"A", "B"}, Window: 10 * time.Minute, Order: Strict})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +115,23 @@ func TestRunFunnel(t *testing.T) {
 	}
 
 	for _, bad := range []FunnelQuery{
-		{Workspace: "ws", Steps: []string{"A"}, Window: time.Minute, Order: "sideways"},
-		{Workspace: "ws", Steps: []string{"A", "B"}, Window: time.Minute, Exclusions: []Exclusion{{Name: "X", From: 1, To: 1}}},
-		{Workspace: "ws", Steps: []string{"A", "B"}, Window: time.Minute, Aggregate: "household"},
-		{Workspace: "ws", Steps: []string{"A", "B"}, Window: time.Minute, Attribution: "step:5"},
-		{Workspace: "ws", Steps: []string{"A"}},
+		{Steps: []string{"A"}, Window: time.Minute, Order: "sideways"},
+		{Steps: []string{"A", "B"}, Window: time.Minute, Exclusions: []Exclusion{{Name: "X", From: 1, To: 1}}},
+		{Steps: []string{"A", "B"}, Window: time.Minute, Aggregate: "household"},
+		{Steps: []string{"A", "B"}, Window: time.Minute, Attribution: "step:5"},
+		{Steps: []string{"A"}},
 	} {
-		if _, err := RunFunnel(ctx, s, bad); err == nil {
+		if _, err := funnelOn(ctx, s, bad); err == nil {
 			t.Errorf("%+v: no error", bad)
 		}
 	}
+}
+
+// funnelOn computes a funnel over workspace "ws" of a store, through a new index.
+func funnelOn(ctx context.Context, s eventstore.Store, q FunnelQuery) (*FunnelResult, error) {
+	v, err := NewIndex(s, "ws").View(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return v.Funnel(ctx, q)
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cjmhq/cjm/analytics"
 	"log/slog"
 	"net"
 	"net/http"
@@ -73,8 +74,11 @@ type App struct {
 	// Privacy exports and erases people, keeps the suppression list the
 	// pipeline drops erased identifiers by, and the event retention.
 	Privacy *privacy.Service
-	lock    *os.File
-	ui      *web.UI // set by Handler
+	// Analytics keeps each workspace's events in memory for the analyses,
+	// counting people as the identity graph resolves them.
+	Analytics *analytics.Indexes
+	lock      *os.File
+	ui        *web.UI // set by Handler
 
 	stopIdentity func()
 	identityDone chan struct{}
@@ -139,6 +143,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.startIdentity(); err != nil {
 		return nil, err
 	}
+	a.Analytics = analytics.NewIndexes(a.Events, func(ctx context.Context, ws string) (func(string, string) string, error) {
+		return identity.People(ctx, a.Identity, ws)
+	})
 	if a.Privacy, err = privacy.New(ctx, privacy.Config{Events: a.Events, Store: a.Ops, Graph: a.Identity, Pipeline: a.Pipeline,
 		Suppression: sup, People: []privacy.PersonStore{privacy.Profiles(a.Ops)},
 		ExportDir: filepath.Join(cfg.DataDir, "privacy-exports"), Logger: cfg.Logger}); err != nil {

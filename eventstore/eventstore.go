@@ -57,6 +57,8 @@ type Store interface {
 type RowQuery struct {
 	WorkspaceID string
 	From, To    time.Time // From <= timestamp < To; a zero time does not bound
+	// AfterSeq keeps only messages with Seq > AfterSeq (an index catching up).
+	AfterSeq uint64
 	// Fields are dotted paths into a message's properties, traits or
 	// context (properties.total, context.campaign.source, traits.city),
 	// whose values Row.Fields carries in this order.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cjmhq/cjm/analytics"
-	"github.com/cjmhq/cjm/identity"
 	"github.com/cjmhq/cjm/journeymap"
 )
 
@@ -79,7 +78,6 @@ func cmdFunnel(ctx context.Context, e *env, args []string) error {
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return usageError{"--from must be before --to"}
 	}
-	q.Workspace = w.ID
 	if *mapName != "" {
 		book := journeymap.NewBook(a.Ops)
 		m, err := book.Find(ctx, w.ID, *mapName)
@@ -90,6 +88,7 @@ func cmdFunnel(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		q.Map = m.Map
+		q.PlacesKey = fmt.Sprintf("%s@%d", m.ID, m.Version)
 	}
 	if err := waitLoaded(ctx, e, a); err != nil {
 		return err
@@ -103,15 +102,19 @@ func cmdFunnel(ctx context.Context, e *env, args []string) error {
 	if err := a.Identity.Caught(ctx, last); err != nil {
 		return err
 	}
-	if q.Person, err = identity.People(ctx, a.Identity, w.ID); err != nil {
+	v, err := a.Analytics.View(ctx, w.ID)
+	if err != nil {
 		return err
 	}
-	res, err := analytics.RunFunnel(ctx, a.Events, q)
+	res, err := v.Funnel(ctx, q)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return printJSON(e.stdout, res)
+		return printJSON(e.stdout, struct {
+			Steps      []analytics.StepResult      `json:"steps"`
+			Breakdowns []analytics.BreakdownResult `json:"breakdowns"`
+		}{res.Steps, res.Breakdowns})
 	}
 	printFunnel(e, "", res.Steps)
 	for _, b := range res.Breakdowns {

@@ -172,6 +172,10 @@ func rowsQuery(q eventstore.RowQuery) (query string, args []any, where string, w
 		cond = append(cond, "ts < ?")
 		args = append(args, q.To.UTC())
 	}
+	if q.AfterSeq > 0 {
+		cond = append(cond, "seq > ?")
+		args = append(args, q.AfterSeq)
+	}
 	where = strings.Join(cond, " AND ")
 	query = strings.NewReplacer("{packed}", pack(cols), "{fields}", fields.String(), "{where}", where).Replace(rowsSelect)
 	return query, args, where, args[nfield:]

@@ -135,6 +135,8 @@ func TestScanRows(t *testing.T) {
 		{"other zone, same instant", eventstore.RowQuery{WorkspaceID: "ws", From: at(50).In(time.FixedZone("ICT", 7*3600))}, []uint64{6, 7}},
 		{"other workspace", eventstore.RowQuery{WorkspaceID: "other"}, []uint64{100}},
 		{"empty window", eventstore.RowQuery{WorkspaceID: "ws", From: at(61), To: at(90)}, nil},
+		{"after a seq", eventstore.RowQuery{WorkspaceID: "ws", AfterSeq: 4}, []uint64{5, 6, 7}},
+		{"after a seq, in a window", eventstore.RowQuery{WorkspaceID: "ws", AfterSeq: 2, From: at(10), To: at(30)}, []uint64{3}},
 	} {
 		if got := seqs(tc.q); !cmp.Equal(got, tc.want) {
 			t.Errorf("%s: seqs %v, want %v", tc.name, got, tc.want)

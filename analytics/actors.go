@@ -1,0 +1,152 @@
+package analytics
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// actorSet is who a query counts: people, their sessions, or groups, each
+// with its events in time order.
+type actorSet struct {
+	v    *View
+	keep func(r uint32) bool
+	// With sessions: the session id of each event (two fields, the first
+	// wins), else a gap of SessionGap splits.
+	sessA, sessB []uint32
+	// With groups: the rows by group.
+	groups                 []string
+	groupOrder, groupStart []uint32
+	byGroup                bool
+	sessions               bool
+}
+
+// actorsOf returns the actors of an aggregation: "person" (default),
+// "session" or "group:PROPERTY". keep picks the events a query reads.
+func (v *View) actorsOf(ctx context.Context, aggregate string, keep func(r uint32) bool) (*actorSet, error) {
+	as := &actorSet{v: v, keep: keep}
+	agg := cmp.Or(aggregate, "person")
+	switch {
+	case agg == "person":
+	case agg == "session":
+		as.sessions = true
+		var err error
+		if as.sessA, _, err = v.column(ctx, "context.sessionId"); err != nil {
+			return nil, err
+		}
+		if as.sessB, _, err = v.column(ctx, "properties.session_id"); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(agg, "group:") && len(agg) > len("group:"):
+		codes, values, err := v.column(ctx, fieldPath(strings.TrimPrefix(agg, "group:")))
+		if err != nil {
+			return nil, err
+		}
+		as.byGroup, as.groups = true, values
+		as.groupStart = make([]uint32, len(values)+1)
+		for r := range v.n {
+			if codes[r] != 0 && keep(uint32(r)) {
+				as.groupStart[codes[r]+1]++
+			}
+		}
+		for g := range values {
+			as.groupStart[g+1] += as.groupStart[g]
+		}
+		as.groupOrder = make([]uint32, as.groupStart[len(values)])
+		fill := slices.Clone(as.groupStart[:len(values)])
+		for r := range v.n {
+			if c := codes[r]; c != 0 && keep(uint32(r)) {
+				as.groupOrder[fill[c]] = uint32(r)
+				fill[c]++
+			}
+		}
+		for g := range values {
+			rows := as.groupOrder[as.groupStart[g]:as.groupStart[g+1]]
+			if !slices.IsSortedFunc(rows, v.byTime) {
+				slices.SortFunc(rows, v.byTime)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: aggregate %q is not person, session or group:PROPERTY", ErrFunnel, agg)
+	}
+	return as, nil
+}
+
+// each calls fn with every actor of worker w's share (of workers) and its
+// kept events in time order. The slice passed is reused between calls.
+func (as *actorSet) each(w, workers int, fn func(id string, rows []uint32)) {
+	v := as.v
+	if as.byGroup {
+		n := len(as.groups)
+		for g := n * w / workers; g < n*(w+1)/workers; g++ {
+			if rows := as.groupOrder[as.groupStart[g]:as.groupStart[g+1]]; len(rows) > 0 {
+				fn(as.groups[g], rows)
+			}
+		}
+		return
+	}
+	var buf []uint32
+	n := len(v.persons)
+	for p := n * w / workers; p < n*(w+1)/workers; p++ {
+		buf = buf[:0]
+		for _, r := range v.events(p) {
+			if as.keep(r) {
+				buf = append(buf, r)
+			}
+		}
+		if len(buf) == 0 {
+			continue
+		}
+		if !as.sessions {
+			fn(v.persons[p], buf)
+			continue
+		}
+		for i, s := range v.splitSessions(buf, as.sessA, as.sessB) {
+			fn(fmt.Sprintf("%s#%d", v.persons[p], i+1), s)
+		}
+	}
+}
+
+// splitSessions splits a person's events (time order) into sessions: by
+// session id where the events carry one (context.sessionId, else
+// properties.session_id), else by a gap of SessionGap.
+func (v *View) splitSessions(rows []uint32, sessA, sessB []uint32) [][]uint32 {
+	type key struct{ field, code uint32 }
+	byID := map[key][]uint32{}
+	var ids []key
+	var noID []uint32
+	for _, r := range rows {
+		k := key{}
+		switch {
+		case sessA[r] != 0:
+			k = key{1, sessA[r]}
+		case sessB[r] != 0:
+			k = key{2, sessB[r]}
+		default:
+			noID = append(noID, r)
+			continue
+		}
+		if _, ok := byID[k]; !ok {
+			ids = append(ids, k)
+		}
+		byID[k] = append(byID[k], r)
+	}
+	var out [][]uint32
+	for _, id := range ids {
+		out = append(out, byID[id])
+	}
+	gap := SessionGap.Milliseconds()
+	start := 0
+	for i := range noID {
+		if i > 0 && v.ts[noID[i]]-v.ts[noID[i-1]] > gap {
+			out = append(out, noID[start:i])
+			start = i
+		}
+	}
+	if start < len(noID) {
+		out = append(out, noID[start:])
+	}
+	return out
+}

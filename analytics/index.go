@@ -1,0 +1,386 @@
+package analytics
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cjmhq/cjm/eventstore"
+)
+
+// Index is an in-memory, columnar copy of one workspace's events, kept for
+// the analyses: every event as a few integers (time, dictionary codes of
+// its name, type, source, page path and actor), more columns (a property,
+// a context field) loaded the first time a query asks for them, and the
+// events ordered by person and time, so a funnel, a path or a retention
+// table is one pass over each person's events in memory.
+//
+// The index catches up with the event store on View, at most once per
+// MaxStale: it reads only the events appended since (by Seq), and starts
+// over when events were deleted (privacy requests, retention). People are
+// resolved through Resolve at each catch-up, so a merge or a split changes
+// the counts without re-reading anything.
+type Index struct {
+	store eventstore.Store
+	ws    string
+	// Resolve returns who is behind a userId or anonymousId (identity
+	// resolution: identity.People); nil counts each userId, else each
+	// anonymousId, as one person.
+	Resolve func(ctx context.Context) (func(userID, anonymousID string) string, error)
+	// MaxStale is how old a view may be before View catches up (default 2s).
+	MaxStale time.Duration
+
+	mu      sync.Mutex // serialises catching up and column loads
+	view    atomic.Pointer[View]
+	checked time.Time
+
+	rows    rows
+	cols    map[string]*column
+	names   *dict
+	types   *dict
+	sources *dict
+	paths   *dict
+	actors  *dict // "u" + userId, or "a" + anonymousId
+	places  map[string]*placeCache
+}
+
+// rows are the index's columns, one entry per event in Seq order. They
+// only grow (or start over): a View holds them cut at its length.
+type rows struct {
+	seq    []uint64
+	ts     []int64 // milliseconds
+	name   []uint32
+	typ    []uint8
+	source []uint32
+	path   []uint32
+	actor  []uint32
+}
+
+func (r *rows) len() int { return len(r.seq) }
+
+// column is one more field of every event, dictionary coded (0: missing).
+type column struct {
+	field string
+	codes []uint32
+	dict  *dict
+}
+
+// dict is an append-only dictionary of strings; code 0 is "" (missing).
+type dict struct {
+	mu    sync.RWMutex
+	codes map[string]uint32
+	strs  []string
+}
+
+func newDict() *dict { return &dict{codes: map[string]uint32{"": 0}, strs: []string{""}} }
+
+// code returns the code of s, adding it when new.
+func (d *dict) code(s string) uint32 {
+	d.mu.RLock()
+	c, ok := d.codes[s]
+	d.mu.RUnlock()
+	if ok {
+		return c
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c, ok := d.codes[s]; ok {
+		return c
+	}
+	c = uint32(len(d.strs))
+	d.codes[s] = c
+	d.strs = append(d.strs, s)
+	return c
+}
+
+// lookup returns the code of s, if s is in the dictionary.
+func (d *dict) lookup(s string) (uint32, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	c, ok := d.codes[s]
+	return c, ok
+}
+
+// list returns the strings by code, as they are now.
+func (d *dict) list() []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.strs[:len(d.strs):len(d.strs)]
+}
+
+// NewIndex returns the index of a workspace's events; it reads nothing
+// until the first View.
+func NewIndex(store eventstore.Store, workspaceID string) *Index {
+	ix := &Index{store: store, ws: workspaceID}
+	ix.reset()
+	return ix
+}
+
+func (ix *Index) reset() {
+	ix.rows = rows{}
+	ix.cols = map[string]*column{}
+	ix.names, ix.types, ix.sources, ix.paths, ix.actors = newDict(), newDict(), newDict(), newDict(), newDict()
+	ix.places = map[string]*placeCache{}
+}
+
+// View returns the events as they are now (catching up with the store
+// when the current view is older than MaxStale).
+func (ix *Index) View(ctx context.Context) (*View, error) {
+	if v := ix.view.Load(); v != nil && time.Since(v.at) < cmp.Or(ix.MaxStale, 2*time.Second) {
+		return v, nil
+	}
+	return ix.Refresh(ctx)
+}
+
+// Refresh catches up with the store now and returns the new view.
+func (ix *Index) Refresh(ctx context.Context) (*View, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if v := ix.view.Load(); v != nil && time.Since(v.at) < 50*time.Millisecond {
+		return v, nil // another caller just caught up
+	}
+	n := ix.rows.len()
+	if n > 0 {
+		// Were events deleted? Then the index starts over.
+		last := ix.rows.seq[n-1]
+		have, err := ix.store.Count(ctx, eventstore.Filter{WorkspaceID: ix.ws, BeforeSeq: last + 1})
+		if err != nil {
+			return nil, err
+		}
+		if have != int64(n) {
+			ix.reset()
+		}
+	}
+	if err := ix.catchUp(ctx); err != nil {
+		return nil, err
+	}
+	v, err := ix.newView(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix.view.Store(v)
+	return v, nil
+}
+
+// catchUp reads the events appended since the last one indexed, with the
+// loaded columns.
+func (ix *Index) catchUp(ctx context.Context) error {
+	var after uint64
+	if n := ix.rows.len(); n > 0 {
+		after = ix.rows.seq[n-1]
+	}
+	fields := make([]string, 0, len(ix.cols))
+	for f := range ix.cols {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	cols := make([]*column, len(fields))
+	for i, f := range fields {
+		cols[i] = ix.cols[f]
+	}
+	r := &ix.rows
+	return ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: fields}, func(e *eventstore.Row) error {
+		if n := r.len(); n > 0 && e.Seq <= r.seq[n-1] {
+			return nil
+		}
+		actor := ""
+		switch {
+		case e.UserID != "":
+			actor = "u" + e.UserID
+		case e.AnonymousID != "":
+			actor = "a" + e.AnonymousID
+		}
+		r.seq = append(r.seq, e.Seq)
+		r.ts = append(r.ts, e.Timestamp.UnixMilli())
+		r.name = append(r.name, ix.names.code(e.Name))
+		r.typ = append(r.typ, uint8(ix.types.code(e.Type)))
+		r.source = append(r.source, ix.sources.code(e.SourceID))
+		r.path = append(r.path, ix.paths.code(e.Path))
+		r.actor = append(r.actor, ix.actors.code(actor))
+		for i, c := range cols {
+			var code uint32
+			if e.Fields[i].OK {
+				code = c.dict.code(e.Fields[i].S)
+			}
+			c.codes = append(c.codes, code)
+		}
+		return nil
+	})
+}
+
+// column returns the codes of field for the first n events, reading the
+// field from the store the first time it is asked for.
+func (ix *Index) column(ctx context.Context, field string, n int) (*column, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if c, ok := ix.cols[field]; ok {
+		return &column{field: field, codes: c.codes[:n:n], dict: c.dict}, nil
+	}
+	c := &column{field: field, codes: make([]uint32, ix.rows.len()), dict: newDict()}
+	seqs := ix.rows.seq
+	i := 0
+	err := ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, Fields: []string{field}}, func(e *eventstore.Row) error {
+		// Rows come in Seq order, as the index holds them.
+		for i < len(seqs) && seqs[i] < e.Seq {
+			i++
+		}
+		if i < len(seqs) && seqs[i] == e.Seq && e.Fields[0].OK {
+			c.codes[i] = c.dict.code(e.Fields[0].S)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("analytics index: read %s: %w", field, err)
+	}
+	ix.cols[field] = c
+	return &column{field: field, codes: c.codes[:n:n], dict: c.dict}, nil
+}
+
+// View is the index at one moment: the events, and the events ordered by
+// person. It never changes; queries on it may run concurrently.
+type View struct {
+	ix *Index
+	at time.Time
+	n  int
+
+	seq    []uint64
+	ts     []int64
+	name   []uint32
+	typ    []uint8
+	source []uint32
+	path   []uint32
+	actor  []uint32
+
+	// person is each actor's person; persons names each person (a
+	// profile id, or "u:"/"a:" and the id when identity does not know it).
+	person  []uint32
+	persons []string
+	// order lists the events by person, then time, then Seq; start[p] is
+	// where person p's events begin in it (start has one more entry).
+	order []uint32
+	start []uint32
+}
+
+// Len is the number of events.
+func (v *View) Len() int { return v.n }
+
+// Persons is the number of people.
+func (v *View) Persons() int { return len(v.persons) }
+
+// PersonID names person p.
+func (v *View) PersonID(p int) string { return v.persons[p] }
+
+// Names lists the event names by code.
+func (v *View) names() []string { return v.ix.names.list() }
+
+func (ix *Index) newView(ctx context.Context) (*View, error) {
+	r := ix.rows
+	n := r.len()
+	v := &View{ix: ix, at: time.Now(), n: n,
+		seq: r.seq[:n:n], ts: r.ts[:n:n], name: r.name[:n:n], typ: r.typ[:n:n], source: r.source[:n:n], path: r.path[:n:n], actor: r.actor[:n:n]}
+
+	// Actors to people.
+	actors := ix.actors.list()
+	var resolve func(u, a string) string
+	if ix.Resolve != nil {
+		var err error
+		if resolve, err = ix.Resolve(ctx); err != nil {
+			return nil, fmt.Errorf("analytics index: resolve people: %w", err)
+		}
+	}
+	v.person = make([]uint32, len(actors))
+	byID := make(map[string]uint32, len(actors))
+	for a, key := range actors {
+		if key == "" {
+			v.person[a] = noPerson
+			continue
+		}
+		id := key[:1] + ":" + key[1:]
+		if resolve != nil {
+			if key[0] == 'u' {
+				id = cmp.Or(resolve(key[1:], ""), id)
+			} else {
+				id = cmp.Or(resolve("", key[1:]), id)
+			}
+		}
+		p, ok := byID[id]
+		if !ok {
+			p = uint32(len(v.persons))
+			byID[id] = p
+			v.persons = append(v.persons, id)
+		}
+		v.person[a] = p
+	}
+
+	// Events by person (a counting sort), then by time within each person.
+	np := len(v.persons)
+	v.start = make([]uint32, np+1)
+	for i := range n {
+		if p := v.person[v.actor[i]]; p != noPerson {
+			v.start[p+1]++
+		}
+	}
+	for p := range np {
+		v.start[p+1] += v.start[p]
+	}
+	v.order = make([]uint32, v.start[np])
+	fill := slices.Clone(v.start[:np])
+	for i := range n {
+		if p := v.person[v.actor[i]]; p != noPerson {
+			v.order[fill[p]] = uint32(i)
+			fill[p]++
+		}
+	}
+	v.parallel(np, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			evs := v.order[v.start[p]:v.start[p+1]]
+			if !slices.IsSortedFunc(evs, v.byTime) {
+				slices.SortFunc(evs, v.byTime)
+			}
+		}
+	})
+	return v, nil
+}
+
+// noPerson marks an actor without any id.
+const noPerson = ^uint32(0)
+
+func (v *View) byTime(a, b uint32) int {
+	return cmp.Or(cmp.Compare(v.ts[a], v.ts[b]), cmp.Compare(a, b))
+}
+
+// parallel splits [0, n) into one range per CPU and runs fn on each.
+func (v *View) parallel(n int, fn func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/1024))
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Go(func() { fn(lo, hi) })
+	}
+	wg.Wait()
+}
+
+// events returns person p's events (indexes into the columns), in time order.
+func (v *View) events(p int) []uint32 { return v.order[v.start[p]:v.start[p+1]] }
+
+// Column returns a field of every event (properties.NAME, context.X,
+// traits.X) as dictionary codes, and the dictionary.
+func (v *View) column(ctx context.Context, field string) (codes []uint32, values []string, err error) {
+	c, err := v.ix.column(ctx, field, v.n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.codes, c.dict.list(), nil
+}
+
+// nameCode returns the code of an event name, if any event has it.
+func (v *View) nameCode(name string) (uint32, bool) { return v.ix.names.lookup(name) }

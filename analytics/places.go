@@ -1,0 +1,85 @@
+package analytics
+
+import (
+	"context"
+	"sync"
+
+	"github.com/cjmhq/cjm/journeymap"
+)
+
+// PlaceCode packs a place on a map into 16 bits: the stage and the
+// touchpoint, each plus one (0: none). NoPlace is an event no matcher
+// claims.
+func PlaceCode(p journeymap.Place) uint16 {
+	if p.Stage < 0 {
+		return NoPlace
+	}
+	return uint16(p.Stage+1)<<8 | uint16(p.Touchpoint+1)
+}
+
+// NoPlace is the code of journeymap.Nowhere.
+const NoPlace uint16 = 0
+
+// PlaceOf unpacks a PlaceCode.
+func PlaceOf(c uint16) journeymap.Place {
+	if c == NoPlace {
+		return journeymap.Nowhere
+	}
+	return journeymap.Place{Stage: int(c>>8) - 1, Touchpoint: int(c&0xff) - 1}
+}
+
+// placeCache is where each event of the index falls on one map version.
+type placeCache struct {
+	mu    sync.Mutex
+	codes []uint16
+}
+
+// Places returns the place of every event of the view on the map that c
+// was compiled from; key names that map version (its id and version), so
+// the index classifies each event once per version.
+func (v *View) Places(ctx context.Context, key string, c *journeymap.Classifier) ([]uint16, error) {
+	ix := v.ix
+	ix.mu.Lock()
+	if ix.places == nil {
+		ix.places = map[string]*placeCache{}
+	}
+	pc := ix.places[key]
+	if pc == nil || key == "" {
+		pc = &placeCache{}
+		if key != "" {
+			ix.places[key] = pc
+		}
+	}
+	ix.mu.Unlock()
+
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if len(pc.codes) >= v.n {
+		return pc.codes[:v.n:v.n], nil
+	}
+	fields := c.Fields()
+	cols := make([][]uint32, len(fields))
+	vals := make([][]string, len(fields))
+	for i, f := range fields {
+		var err error
+		if cols[i], vals[i], err = v.column(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	names, types, sources, paths := v.names(), ix.types.list(), ix.sources.list(), ix.paths.list()
+	from := len(pc.codes)
+	codes := append(pc.codes, make([]uint16, v.n-from)...)
+	v.parallel(v.n-from, func(lo, hi int) {
+		e := journeymap.Event{Fields: make([]journeymap.Value, len(fields))}
+		for r := from + lo; r < from+hi; r++ {
+			e.Type, e.Name, e.SourceID, e.Path = types[v.typ[r]], names[v.name[r]], sources[v.source[r]], paths[v.path[r]]
+			for i := range fields {
+				code := cols[i][r]
+				e.Fields[i] = journeymap.Value{S: vals[i][code], OK: code != 0}
+			}
+			codes[r] = PlaceCode(c.Classify(&e))
+		}
+	})
+	pc.codes = codes
+	return codes[:v.n:v.n], nil
+}
