@@ -356,7 +356,7 @@ func (v *View) byTime(a, b uint32) int {
 
 // parallel splits [0, n) into one range per CPU and runs fn on each.
 func (v *View) parallel(n int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/1024))
+	workers := v.workers(n)
 	if workers <= 1 {
 		fn(0, n)
 		return
@@ -367,6 +367,12 @@ func (v *View) parallel(n int, fn func(lo, hi int)) {
 		wg.Go(func() { fn(lo, hi) })
 	}
 	wg.Wait()
+}
+
+// workers is how many goroutines share n items: one per CPU, each with
+// at least 1024 of them.
+func (v *View) workers(n int) int {
+	return min(runtime.GOMAXPROCS(0), max(1, n/1024))
 }
 
 // events returns person p's events (indexes into the columns), in time order.
