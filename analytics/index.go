@@ -213,31 +213,67 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	})
 }
 
+// Want asks for fields to be read with the events from the next catch-up
+// on (or at once, for the events already indexed), so that one read of the
+// store brings them all.
+func (ix *Index) Want(ctx context.Context, fields ...string) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.load(ctx, fields)
+}
+
+// load reads the fields not yet in the index for the events it holds, in
+// one scan of the store. ix.mu is held.
+func (ix *Index) load(ctx context.Context, fields []string) error {
+	var missing []*column
+	for _, f := range fields {
+		if _, ok := ix.cols[f]; !ok {
+			c := &column{field: f, codes: make([]uint32, ix.rows.len()), dict: newDict()}
+			ix.cols[f] = c
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 || ix.rows.len() == 0 {
+		return nil
+	}
+	names := make([]string, len(missing))
+	for i, c := range missing {
+		names[i] = c.field
+	}
+	seqs := ix.rows.seq
+	i := 0
+	err := ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, Fields: names}, func(e *eventstore.Row) error {
+		// Rows come in Seq order, as the index holds them.
+		for i < len(seqs) && seqs[i] < e.Seq {
+			i++
+		}
+		if i < len(seqs) && seqs[i] == e.Seq {
+			for j, c := range missing {
+				if e.Fields[j].OK {
+					c.codes[i] = c.dict.code(e.Fields[j].S)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, c := range missing {
+			delete(ix.cols, c.field)
+		}
+		return fmt.Errorf("analytics index: read %v: %w", names, err)
+	}
+	return nil
+}
+
 // column returns the codes of field for the first n events, reading the
 // field from the store the first time it is asked for.
 func (ix *Index) column(ctx context.Context, field string, n int) (*column, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if c, ok := ix.cols[field]; ok {
-		return &column{field: field, codes: c.codes[:n:n], dict: c.dict}, nil
+	if err := ix.load(ctx, []string{field}); err != nil {
+		return nil, err
 	}
-	c := &column{field: field, codes: make([]uint32, ix.rows.len()), dict: newDict()}
-	seqs := ix.rows.seq
-	i := 0
-	err := ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, Fields: []string{field}}, func(e *eventstore.Row) error {
-		// Rows come in Seq order, as the index holds them.
-		for i < len(seqs) && seqs[i] < e.Seq {
-			i++
-		}
-		if i < len(seqs) && seqs[i] == e.Seq && e.Fields[0].OK {
-			c.codes[i] = c.dict.code(e.Fields[0].S)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("analytics index: read %s: %w", field, err)
-	}
-	ix.cols[field] = c
+	c := ix.cols[field]
 	return &column{field: field, codes: c.codes[:n:n], dict: c.dict}, nil
 }
 
@@ -390,3 +426,28 @@ func (v *View) column(ctx context.Context, field string) (codes []uint32, values
 
 // nameCode returns the code of an event name, if any event has it.
 func (v *View) nameCode(name string) (uint32, bool) { return v.ix.names.lookup(name) }
+
+// Row is one event as Rows gives it.
+type Row struct {
+	Person uint32 // index of the person (see PersonID)
+	TS     int64  // milliseconds
+	Name   string
+}
+
+// Rows returns an iterator over every event with its person, by person and
+// time (to hand the same events to another engine).
+func (v *View) Rows() func() (Row, bool) {
+	names := v.names()
+	p, i := 0, 0
+	return func() (Row, bool) {
+		for p < len(v.persons) && i >= int(v.start[p+1]-v.start[p]) {
+			p, i = p+1, 0
+		}
+		if p >= len(v.persons) {
+			return Row{}, false
+		}
+		r := v.order[int(v.start[p])+i]
+		i++
+		return Row{Person: uint32(p), TS: v.ts[r], Name: names[v.name[r]]}, true
+	}
+}

@@ -58,6 +58,9 @@ func (v *View) Places(ctx context.Context, key string, c *journeymap.Classifier)
 		return pc.codes[:v.n:v.n], nil
 	}
 	fields := c.Fields()
+	if err := ix.Want(ctx, fields...); err != nil {
+		return nil, err
+	}
 	cols := make([][]uint32, len(fields))
 	vals := make([][]string, len(fields))
 	for i, f := range fields {
