@@ -43,6 +43,7 @@ func commands() []command {
 		{"source", "source create --name NAME [--channel C] [--json] | source list [--json]", "manage sources and their write keys", cmdSource},
 		{"map", mapUsage, "journey maps as code: list, export, import, new, versions, diff, restore, check", cmdMap},
 		{"funnel", funnelUsage, "conversion funnel over events or a map's stages (--json for scripts)", cmdFunnel},
+		{"insights", insightsUsage, "findings: weak steps, changes in conversion, loops, spikes (--json for scripts)", cmdInsights},
 		{"customers", customersUsage, "find customers and show a customer's profile (--json for scripts)", cmdCustomers},
 		{"privacy", privacyUsage, "privacy requests: export or erase everything about a person, list requests, event retention", cmdPrivacy},
 		{"user", "user add --email E --name N --password P [--role owner|editor|viewer] | user list", "manage users", cmdUser},

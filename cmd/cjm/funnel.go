@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/cjmhq/cjm/analytics"
-	"github.com/cjmhq/cjm/journeymap"
 )
 
 const funnelUsage = "funnel [--data DIR] --steps 'A,B,C' [--window 14d] [--order ordered|strict|unordered] [--from RFC3339] [--to RFC3339] [--exclude 'EVENT:FROM-TO']... [--aggregate person|session|group:PROPERTY] [--breakdown PROPERTY] [--attribution first_touch|last_touch|all_events|step:N] [--map NAME] [--json]"
@@ -21,20 +20,16 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func cmdFunnel(ctx context.Context, e *env, args []string) error {
 	f := newFlags("funnel", e)
-	data := dataFlag(f, "cjm-data")
-	wsName := f.String("workspace", "", "workspace name or id (default: the first)")
+	fl := addAnalyticsFlags(f)
 	steps := f.String("steps", "", "comma-separated steps: event names, or stage:KEY / touchpoint:KEY with --map")
 	window := f.String("window", "14d", "conversion window from the step-1 event: 30s, 10m, 2h, 14d, 2w, 3mo")
 	order := f.String("order", "ordered", "ordered, strict or unordered")
-	from := f.String("from", "", "first instant read (RFC 3339 or YYYY-MM-DD in the workspace time zone); step 1 must fall on or after it")
-	to := f.String("to", "", "end of the period read, exclusive (RFC 3339 or YYYY-MM-DD)")
 	var excludes multi
 	f.Var(&excludes, "exclude", "EVENT:FROM-TO: drop attempts where EVENT happens between step FROM and step TO (0-based); repeatable")
 	aggregate := f.String("aggregate", "person", "count person, session or group:PROPERTY")
 	breakdown := f.String("breakdown", "", "split by this property (properties.NAME, context.x.y, or a bare NAME)")
 	attribution := f.String("attribution", "first_touch", "breakdown value of an actor: first_touch, last_touch, all_events or step:N")
 	mapName := f.String("map", "", "journey map whose stage:KEY and touchpoint:KEY steps may be used")
-	asJSON := f.Bool("json", false, "print JSON")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -60,57 +55,22 @@ func cmdFunnel(ctx context.Context, e *env, args []string) error {
 		q.Exclusions = append(q.Exclusions, ex)
 	}
 
-	a, w, err := openWorkspace(ctx, e, *data, *wsName)
+	run, err := openAnalytics(ctx, e, fl)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	loc, err := time.LoadLocation(w.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	if q.From, err = parseInstant(*from, loc); err != nil {
-		return usageError{"--from: " + err.Error()}
-	}
-	if q.To, err = parseInstant(*to, loc); err != nil {
-		return usageError{"--to: " + err.Error()}
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return usageError{"--from must be before --to"}
-	}
+	defer run.app.Close()
+	q.From, q.To = run.from, run.to
 	if *mapName != "" {
-		book := journeymap.NewBook(a.Ops)
-		m, err := book.Find(ctx, w.ID, *mapName)
-		if err != nil {
-			return fmt.Errorf("map %q: %w", *mapName, err)
-		}
-		if q.Classifier, err = book.Classifier(ctx, w.ID, m.Map); err != nil {
+		if q.Map, q.Classifier, q.PlacesKey, err = run.openMapFor(ctx, *mapName); err != nil {
 			return err
 		}
-		q.Map = m.Map
-		q.PlacesKey = fmt.Sprintf("%s@%d", m.ID, m.Version)
 	}
-	if err := waitLoaded(ctx, e, a); err != nil {
-		return err
-	}
-	// People are counted by resolved profile: wait for identity resolution
-	// to reach the last stored event.
-	last, err := a.Events.LastSeq(ctx)
+	res, err := run.view.Funnel(ctx, q)
 	if err != nil {
 		return err
 	}
-	if err := a.Identity.Caught(ctx, last); err != nil {
-		return err
-	}
-	v, err := a.Analytics.View(ctx, w.ID)
-	if err != nil {
-		return err
-	}
-	res, err := v.Funnel(ctx, q)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
+	if *fl.json {
 		return printJSON(e.stdout, struct {
 			Steps      []analytics.StepResult      `json:"steps"`
 			Breakdowns []analytics.BreakdownResult `json:"breakdowns"`
