@@ -31,8 +31,11 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "import" {
 		return cmdBenchImport(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "analytics" {
+		return cmdBenchAnalytics(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "ingest" {
-		return usageError{"bench: want a benchmark: ingest or import"}
+		return usageError{"bench: want a benchmark: ingest, import or analytics"}
 	}
 	f := newFlags("bench ingest", e)
 	duration := f.String("duration", "60s", "how long to send")
