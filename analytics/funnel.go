@@ -120,6 +120,24 @@ func (r *FunnelRule) Check() error {
 // excluded from every step; a later attempt that reaches as far without
 // the exclusion (a re-entry) counts instead.
 func (r *FunnelRule) Best(evs []FunnelEvent) Attempt {
+	return r.BestBuf(evs, &AttemptBuf{})
+}
+
+// AttemptBuf is the memory BestBuf works in: one per goroutine, reused
+// from actor to actor, so that a funnel over a million people does not
+// allocate for each.
+type AttemptBuf struct {
+	cur, best attemptMem
+}
+
+type attemptMem struct {
+	at []int64
+	ev []int
+}
+
+// BestBuf is Best working in buf: the attempt returned holds buf's memory
+// until the next call with it.
+func (r *FunnelRule) BestBuf(evs []FunnelEvent, buf *AttemptBuf) Attempt {
 	var best Attempt
 	for i := range evs {
 		e := &evs[i]
@@ -133,9 +151,10 @@ func (r *FunnelRule) Best(evs []FunnelEvent) Attempt {
 		if !start {
 			continue
 		}
-		a := r.attempt(evs, i)
+		a := r.attempt(evs, i, &buf.cur)
 		if a.Reached > best.Reached || a.Reached == best.Reached && best.Excluded && !a.Excluded {
 			best = a
+			buf.cur, buf.best = buf.best, buf.cur // best keeps its memory
 			if a.Reached == r.Steps && !a.Excluded {
 				break
 			}
@@ -144,12 +163,12 @@ func (r *FunnelRule) Best(evs []FunnelEvent) Attempt {
 	return best
 }
 
-func (r *FunnelRule) attempt(evs []FunnelEvent, start int) Attempt {
+func (r *FunnelRule) attempt(evs []FunnelEvent, start int, mem *attemptMem) Attempt {
 	if r.Order == Unordered {
-		return r.unordered(evs, start)
+		return r.unordered(evs, start, mem)
 	}
 	end := evs[start].T + r.Window
-	a := Attempt{Reached: 1, At: []int64{evs[start].T}, Events: []int{start}}
+	a := Attempt{Reached: 1, At: append(mem.at[:0], evs[start].T), Events: append(mem.ev[:0], start)}
 	prev := start
 	for k := 1; k < r.Steps; k++ {
 		found := -1
@@ -170,13 +189,14 @@ func (r *FunnelRule) attempt(evs []FunnelEvent, start int) Attempt {
 		a.Events = append(a.Events, found)
 		prev = found
 	}
+	mem.at, mem.ev = a.At, a.Events
 	a.Excluded = r.excluded(evs, start, a, end)
 	return a
 }
 
 // unordered fills as many distinct steps as possible with distinct events
 // inside the window (a maximum matching of events to steps).
-func (r *FunnelRule) unordered(evs []FunnelEvent, start int) Attempt {
+func (r *FunnelRule) unordered(evs []FunnelEvent, start int, mem *attemptMem) Attempt {
 	end := evs[start].T + r.Window
 	mask := uint64(1)<<r.Steps - 1
 	var cand []int
@@ -206,7 +226,7 @@ func (r *FunnelRule) unordered(evs []FunnelEvent, start int) Attempt {
 	for _, j := range cand[1:] {
 		tryEvent(j, 0)
 	}
-	a := Attempt{}
+	a := Attempt{At: mem.at[:0], Events: mem.ev[:0]}
 	var filled []int
 	for _, j := range stepOf {
 		if j >= 0 {
@@ -219,6 +239,7 @@ func (r *FunnelRule) unordered(evs []FunnelEvent, start int) Attempt {
 		a.At = append(a.At, evs[j].T)
 		a.Events = append(a.Events, j)
 	}
+	mem.at, mem.ev = a.At, a.Events
 	a.Excluded = r.excluded(evs, start, a, end)
 	return a
 }

@@ -161,6 +161,7 @@ func (v *View) Funnel(ctx context.Context, q FunnelQuery) (*FunnelResult, error)
 		wg.Go(func() {
 			sh := share{total: NewTally(len(q.Steps)), byValue: map[string]*Tally{}, entrants: map[string]int64{}, over: map[int64][]int64{}}
 			var evs []FunnelEvent
+			var buf AttemptBuf
 			actors.each(w, workers, func(id string, rows []uint32) {
 				evs = evs[:0]
 				for _, r := range rows {
@@ -170,7 +171,7 @@ func (v *View) Funnel(ctx context.Context, q FunnelQuery) (*FunnelResult, error)
 						evs[len(evs)-1].Breakdown = bdValues[bdCodes[r]]
 					}
 				}
-				a := rule.Best(evs)
+				a := rule.BestBuf(evs, &buf)
 				if a.Reached == 0 || a.Excluded {
 					return
 				}

@@ -277,8 +277,14 @@ func (ix *Index) column(ctx context.Context, field string, n int) (*column, erro
 	return &column{field: field, codes: c.codes[:n:n], dict: c.dict}, nil
 }
 
-// View is the index at one moment: the events, and the events ordered by
-// person. It never changes; queries on it may run concurrently.
+// View is the index at one moment: its events ordered by person, then
+// time, then Seq, every column in that order, so that a query reads each
+// person's events from consecutive memory. It never changes; queries on
+// it may run concurrently.
+//
+// An event of a view is its position in that order; raw holds the index's
+// columns in Seq order, and order maps each position to its Seq-order row
+// (for the columns and places kept by the index).
 type View struct {
 	ix *Index
 	at time.Time
@@ -292,17 +298,25 @@ type View struct {
 	path   []uint32
 	actor  []uint32
 
+	raw   rows
+	order []uint32
+	// ident is 0, 1, ..., n-1: events(p) is a slice of it.
+	ident []uint32
+
 	// person is each actor's person; persons names each person (a
 	// profile id, or "u:"/"a:" and the id when identity does not know it).
 	person  []uint32
 	persons []string
-	// order lists the events by person, then time, then Seq; start[p] is
-	// where person p's events begin in it (start has one more entry).
-	order []uint32
+	// start[p] is where person p's events begin (start has one more entry).
 	start []uint32
+
+	mu     sync.Mutex
+	cols   map[string]*column // fields in the view's order
+	places map[string][]uint16
 }
 
-// Len is the number of events.
+// Len is the number of events (of people: events without any id are not
+// analysed).
 func (v *View) Len() int { return v.n }
 
 // Persons is the number of people.
@@ -317,8 +331,8 @@ func (v *View) names() []string { return v.ix.names.list() }
 func (ix *Index) newView(ctx context.Context) (*View, error) {
 	r := ix.rows
 	n := r.len()
-	v := &View{ix: ix, at: time.Now(), n: n,
-		seq: r.seq[:n:n], ts: r.ts[:n:n], name: r.name[:n:n], typ: r.typ[:n:n], source: r.source[:n:n], path: r.path[:n:n], actor: r.actor[:n:n]}
+	raw := rows{seq: r.seq[:n:n], ts: r.ts[:n:n], name: r.name[:n:n], typ: r.typ[:n:n], source: r.source[:n:n], path: r.path[:n:n], actor: r.actor[:n:n]}
+	v := &View{ix: ix, at: time.Now(), raw: raw, cols: map[string]*column{}, places: map[string][]uint16{}}
 
 	// Actors to people.
 	actors := ix.actors.list()
@@ -357,7 +371,7 @@ func (ix *Index) newView(ctx context.Context) (*View, error) {
 	np := len(v.persons)
 	v.start = make([]uint32, np+1)
 	for i := range n {
-		if p := v.person[v.actor[i]]; p != noPerson {
+		if p := v.person[raw.actor[i]]; p != noPerson {
 			v.start[p+1]++
 		}
 	}
@@ -367,25 +381,45 @@ func (ix *Index) newView(ctx context.Context) (*View, error) {
 	v.order = make([]uint32, v.start[np])
 	fill := slices.Clone(v.start[:np])
 	for i := range n {
-		if p := v.person[v.actor[i]]; p != noPerson {
+		if p := v.person[raw.actor[i]]; p != noPerson {
 			v.order[fill[p]] = uint32(i)
 			fill[p]++
 		}
 	}
+	byTime := func(a, b uint32) int { return cmp.Or(cmp.Compare(raw.ts[a], raw.ts[b]), cmp.Compare(a, b)) }
 	v.parallel(np, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			evs := v.order[v.start[p]:v.start[p+1]]
-			if !slices.IsSortedFunc(evs, v.byTime) {
-				slices.SortFunc(evs, v.byTime)
+			if !slices.IsSortedFunc(evs, byTime) {
+				slices.SortFunc(evs, byTime)
 			}
 		}
 	})
+
+	// The columns in that order.
+	v.n = len(v.order)
+	v.seq, v.ts, v.name, v.typ = gather(raw.seq, v.order), gather(raw.ts, v.order), gather(raw.name, v.order), gather(raw.typ, v.order)
+	v.source, v.path, v.actor = gather(raw.source, v.order), gather(raw.path, v.order), gather(raw.actor, v.order)
+	v.ident = make([]uint32, v.n)
+	for i := range v.ident {
+		v.ident[i] = uint32(i)
+	}
 	return v, nil
+}
+
+// gather returns col[order[0]], col[order[1]], ...
+func gather[T any](col []T, order []uint32) []T {
+	out := make([]T, len(order))
+	for i, r := range order {
+		out[i] = col[r]
+	}
+	return out
 }
 
 // noPerson marks an actor without any id.
 const noPerson = ^uint32(0)
 
+// byTime orders two events of the view by time (then position).
 func (v *View) byTime(a, b uint32) int {
 	return cmp.Or(cmp.Compare(v.ts[a], v.ts[b]), cmp.Compare(a, b))
 }
@@ -412,14 +446,23 @@ func (v *View) workers(n int) int {
 }
 
 // events returns person p's events (indexes into the columns), in time order.
-func (v *View) events(p int) []uint32 { return v.order[v.start[p]:v.start[p+1]] }
+func (v *View) events(p int) []uint32 { return v.ident[v.start[p]:v.start[p+1]] }
 
-// Column returns a field of every event (properties.NAME, context.X,
-// traits.X) as dictionary codes, and the dictionary.
+// column returns a field of every event (properties.NAME, context.X,
+// traits.X) as dictionary codes in the view's order, and the dictionary.
 func (v *View) column(ctx context.Context, field string) (codes []uint32, values []string, err error) {
-	c, err := v.ix.column(ctx, field, v.n)
-	if err != nil {
-		return nil, nil, err
+	v.mu.Lock()
+	c, ok := v.cols[field]
+	v.mu.Unlock()
+	if !ok {
+		raw, err := v.ix.column(ctx, field, v.raw.len())
+		if err != nil {
+			return nil, nil, err
+		}
+		c = &column{field: field, codes: gather(raw.codes, v.order), dict: raw.dict}
+		v.mu.Lock()
+		v.cols[field] = c
+		v.mu.Unlock()
 	}
 	return c.codes, c.dict.list(), nil
 }
@@ -446,7 +489,7 @@ func (v *View) Rows() func() (Row, bool) {
 		if p >= len(v.persons) {
 			return Row{}, false
 		}
-		r := v.order[int(v.start[p])+i]
+		r := int(v.start[p]) + i
 		i++
 		return Row{Person: uint32(p), TS: v.ts[r], Name: names[v.name[r]]}, true
 	}

@@ -36,13 +36,30 @@ type placeCache struct {
 
 // Places returns the place of every event of the view on the map that c
 // was compiled from; key names that map version (its id and version), so
-// the index classifies each event once per version.
+// the index classifies each event once per version (and as new events
+// come, only those).
 func (v *View) Places(ctx context.Context, key string, c *journeymap.Classifier) ([]uint16, error) {
+	v.mu.Lock()
+	pl, ok := v.places[key]
+	v.mu.Unlock()
+	if ok && key != "" {
+		return pl, nil
+	}
+	raw, err := v.rawPlaces(ctx, key, c)
+	if err != nil {
+		return nil, err
+	}
+	pl = gather(raw, v.order)
+	v.mu.Lock()
+	v.places[key] = pl
+	v.mu.Unlock()
+	return pl, nil
+}
+
+// rawPlaces returns the places of the index's events in Seq order.
+func (v *View) rawPlaces(ctx context.Context, key string, c *journeymap.Classifier) ([]uint16, error) {
 	ix := v.ix
 	ix.mu.Lock()
-	if ix.places == nil {
-		ix.places = map[string]*placeCache{}
-	}
 	pc := ix.places[key]
 	if pc == nil || key == "" {
 		pc = &placeCache{}
@@ -52,37 +69,40 @@ func (v *View) Places(ctx context.Context, key string, c *journeymap.Classifier)
 	}
 	ix.mu.Unlock()
 
+	n := v.raw.len()
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if len(pc.codes) >= v.n {
-		return pc.codes[:v.n:v.n], nil
+	if len(pc.codes) >= n {
+		return pc.codes[:n:n], nil
 	}
 	fields := c.Fields()
 	if err := ix.Want(ctx, fields...); err != nil {
 		return nil, err
 	}
-	cols := make([][]uint32, len(fields))
+	cols := make([]*column, len(fields))
 	vals := make([][]string, len(fields))
 	for i, f := range fields {
 		var err error
-		if cols[i], vals[i], err = v.column(ctx, f); err != nil {
+		if cols[i], err = ix.column(ctx, f, n); err != nil {
 			return nil, err
 		}
+		vals[i] = cols[i].dict.list()
 	}
 	names, types, sources, paths := v.names(), ix.types.list(), ix.sources.list(), ix.paths.list()
+	raw := v.raw
 	from := len(pc.codes)
-	codes := append(pc.codes, make([]uint16, v.n-from)...)
-	v.parallel(v.n-from, func(lo, hi int) {
+	codes := append(pc.codes, make([]uint16, n-from)...)
+	v.parallel(n-from, func(lo, hi int) {
 		e := journeymap.Event{Fields: make([]journeymap.Value, len(fields))}
 		for r := from + lo; r < from+hi; r++ {
-			e.Type, e.Name, e.SourceID, e.Path = types[v.typ[r]], names[v.name[r]], sources[v.source[r]], paths[v.path[r]]
+			e.Type, e.Name, e.SourceID, e.Path = types[raw.typ[r]], names[raw.name[r]], sources[raw.source[r]], paths[raw.path[r]]
 			for i := range fields {
-				code := cols[i][r]
+				code := cols[i].codes[r]
 				e.Fields[i] = journeymap.Value{S: vals[i][code], OK: code != 0}
 			}
 			codes[r] = PlaceCode(c.Classify(&e))
 		}
 	})
 	pc.codes = codes
-	return codes[:v.n:v.n], nil
+	return codes[:n:n], nil
 }
