@@ -184,6 +184,19 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		cols[i] = ix.cols[f]
 	}
 	r := &ix.rows
+	// Grow the columns once to what is coming: appending would leave up
+	// to half of each unused.
+	coming, err := ix.store.Count(ctx, eventstore.Filter{WorkspaceID: ix.ws, AfterSeq: after})
+	if err != nil {
+		return err
+	}
+	if k := int(coming); k > 0 {
+		r.seq, r.ts, r.name, r.typ = slices.Grow(r.seq, k), slices.Grow(r.ts, k), slices.Grow(r.name, k), slices.Grow(r.typ, k)
+		r.source, r.path, r.actor = slices.Grow(r.source, k), slices.Grow(r.path, k), slices.Grow(r.actor, k)
+		for _, c := range cols {
+			c.codes = slices.Grow(c.codes, k)
+		}
+	}
 	return ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: fields}, func(e *eventstore.Row) error {
 		if n := r.len(); n > 0 && e.Seq <= r.seq[n-1] {
 			return nil
@@ -290,13 +303,11 @@ type View struct {
 	at time.Time
 	n  int
 
-	seq    []uint64
 	ts     []int64
 	name   []uint32
 	typ    []uint8
 	source []uint32
 	path   []uint32
-	actor  []uint32
 
 	raw   rows
 	order []uint32
@@ -311,8 +322,7 @@ type View struct {
 	start []uint32
 
 	mu     sync.Mutex
-	cols   map[string]*column // fields in the view's order
-	places map[string][]uint16
+	places map[string][]uint16 // by map version, in the view's order
 }
 
 // Len is the number of events (of people: events without any id are not
@@ -332,7 +342,7 @@ func (ix *Index) newView(ctx context.Context) (*View, error) {
 	r := ix.rows
 	n := r.len()
 	raw := rows{seq: r.seq[:n:n], ts: r.ts[:n:n], name: r.name[:n:n], typ: r.typ[:n:n], source: r.source[:n:n], path: r.path[:n:n], actor: r.actor[:n:n]}
-	v := &View{ix: ix, at: time.Now(), raw: raw, cols: map[string]*column{}, places: map[string][]uint16{}}
+	v := &View{ix: ix, at: time.Now(), raw: raw, places: map[string][]uint16{}}
 
 	// Actors to people.
 	actors := ix.actors.list()
@@ -398,8 +408,8 @@ func (ix *Index) newView(ctx context.Context) (*View, error) {
 
 	// The columns in that order.
 	v.n = len(v.order)
-	v.seq, v.ts, v.name, v.typ = gather(raw.seq, v.order), gather(raw.ts, v.order), gather(raw.name, v.order), gather(raw.typ, v.order)
-	v.source, v.path, v.actor = gather(raw.source, v.order), gather(raw.path, v.order), gather(raw.actor, v.order)
+	v.ts, v.name, v.typ = gather(raw.ts, v.order), gather(raw.name, v.order), gather(raw.typ, v.order)
+	v.source, v.path = gather(raw.source, v.order), gather(raw.path, v.order)
 	v.ident = make([]uint32, v.n)
 	for i := range v.ident {
 		v.ident[i] = uint32(i)
@@ -451,20 +461,13 @@ func (v *View) events(p int) []uint32 { return v.ident[v.start[p]:v.start[p+1]] 
 // column returns a field of every event (properties.NAME, context.X,
 // traits.X) as dictionary codes in the view's order, and the dictionary.
 func (v *View) column(ctx context.Context, field string) (codes []uint32, values []string, err error) {
-	v.mu.Lock()
-	c, ok := v.cols[field]
-	v.mu.Unlock()
-	if !ok {
-		raw, err := v.ix.column(ctx, field, v.raw.len())
-		if err != nil {
-			return nil, nil, err
-		}
-		c = &column{field: field, codes: gather(raw.codes, v.order), dict: raw.dict}
-		v.mu.Lock()
-		v.cols[field] = c
-		v.mu.Unlock()
+	// The index keeps the field in Seq order; the view's order is made for
+	// each query rather than kept, which would hold every field twice.
+	raw, err := v.ix.column(ctx, field, v.raw.len())
+	if err != nil {
+		return nil, nil, err
 	}
-	return c.codes, c.dict.list(), nil
+	return gather(raw.codes, v.order), raw.dict.list(), nil
 }
 
 // nameCode returns the code of an event name, if any event has it.

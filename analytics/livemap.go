@@ -484,6 +484,13 @@ func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r 
 		src    EmotionSource
 	}
 	var rs []reader
+	fields := make([]string, len(srcs))
+	for i, s := range srcs {
+		fields[i] = fieldPath(s.Field)
+	}
+	if err := v.ix.Want(ctx, fields...); err != nil { // one read of the store for all
+		return nil, err
+	}
 	for _, s := range srcs {
 		name, ok := v.nameCode(s.Event)
 		if !ok || s.Max <= s.Min {

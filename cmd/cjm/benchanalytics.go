@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"time"
@@ -33,6 +34,8 @@ func cmdBenchAnalytics(ctx context.Context, e *env, args []string) error {
 	runs := f.Int("runs", 5, "runs of each query (the best and the median are reported)")
 	ch := f.String("clickhouse", "auto", "run the funnel on a ClickHouse server side by side: auto (when installed), on, off")
 	dir := f.String("data", "", "keep the generated event store here (default: a temporary directory, removed afterwards)")
+	memprofile := f.String("memprofile", "", "write a heap profile here after the queries")
+	memLimit := f.Int("memory-limit-mb", 1400, "soft memory limit of the Go runtime in MB (as GOMEMLIMIT sets it for cjm serve); 0 for none")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -47,17 +50,21 @@ func cmdBenchAnalytics(ctx context.Context, e *env, args []string) error {
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
+	if *memLimit > 0 {
+		debug.SetMemoryLimit(int64(*memLimit) << 20)
+	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
-	b := &analyticsBench{e: e, dir: *dir, runs: max(1, *runs)}
+	b := &analyticsBench{e: e, dir: *dir, runs: max(1, *runs), memprofile: *memprofile}
 	return b.run(ctx, *events, *customers, *months, *ch)
 }
 
 type analyticsBench struct {
-	e    *env
-	dir  string
-	runs int
+	e          *env
+	dir        string
+	runs       int
+	memprofile string
 }
 
 func (b *analyticsBench) printf(format string, args ...any) { fmt.Fprintf(b.e.stdout, format, args...) }
@@ -111,7 +118,11 @@ func (b *analyticsBench) run(ctx context.Context, events, customers, months int,
 	// The index reads the fields the map's matchers look at with the
 	// events, as cjm does for the workspace's maps.
 	ix := analytics.NewIndex(store, benchWorkspace)
-	if err := ix.Want(ctx, cl.Fields()...); err != nil {
+	fields := cl.Fields()
+	for _, e := range analytics.DefaultEmotion {
+		fields = append(fields, e.Field)
+	}
+	if err := ix.Want(ctx, fields...); err != nil {
 		return err
 	}
 	t0 := time.Now()
@@ -119,8 +130,8 @@ func (b *analyticsBench) run(ctx context.Context, events, customers, months int,
 	if err != nil {
 		return err
 	}
-	b.printf("index built from the event store in %s: %d events, %d people, with the %d fields the map's matchers read\n",
-		time.Since(t0).Round(time.Millisecond), v.Len(), v.Persons(), len(cl.Fields()))
+	b.printf("index built from the event store in %s: %d events, %d people, with the %d fields the map's matchers and its emotion lane read\n",
+		time.Since(t0).Round(time.Millisecond), v.Len(), v.Persons(), len(fields))
 
 	fq := analytics.FunnelQuery{Steps: benchFunnel, Window: 7 * 24 * time.Hour, Order: analytics.Ordered}
 	var fres *analytics.FunnelResult
@@ -151,6 +162,16 @@ func (b *analyticsBench) run(ctx context.Context, events, customers, months int,
 	b.printf("    with the classification: %s; %d customers on the map, %d events not on it\n", cold.Round(time.Millisecond), live.Customers, live.Unclassified)
 
 	runtime.GC()
+	if b.memprofile != "" {
+		f, err := os.Create(b.memprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return err
+		}
+		f.Close()
+	}
 	b.printf("memory: RSS %s now, peak %s since the index build started (%s before it)\n",
 		kb(procStatus(os.Getpid(), "VmRSS:")), kb(procStatus(os.Getpid(), "VmHWM:")), kb(rssBefore))
 
