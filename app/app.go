@@ -244,7 +244,7 @@ func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	collect.New(collect.Options{Sources: a.Ops, Pipeline: a.Pipeline, Logger: a.cfg.Logger, RateLimit: a.cfg.RateLimit}).Register(mux)
 	ui, err := web.New(web.Config{Ops: a.Ops, Events: a.Events, Stats: a.Pipeline.Stats, Pipeline: a.Pipeline, ImportDir: a.cfg.DataDir,
-		Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies, Privacy: a.Privacy, Profiles: a.Profiles})
+		Logger: a.cfg.Logger, SecureCookies: a.cfg.SecureCookies, Privacy: a.Privacy, Profiles: a.Profiles, Analytics: a.Analytics})
 	if err != nil {
 		return nil, err
 	}

@@ -196,7 +196,7 @@ test('web UI in headless Chromium: login, live events, filters, languages, pages
       { file: 'apikeys', path: '/settings/api-keys', title: 'apikeys.title' },
       { file: 'workspace', path: '/settings/workspace', title: 'workspace.title' },
       { file: 'journeys', path: '/journeys', title: 'maps.title' },
-      { file: 'analytics', path: '/analytics', title: 'analytics.title', badge: 'layout.soon' },
+      { file: 'analytics', path: '/analytics', title: 'analytics.title' },
     ];
     for (const lang of ['en', 'vi']) {
       await goto('/');

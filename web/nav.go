@@ -22,7 +22,6 @@ type section struct {
 }
 
 var upcoming = []section{
-	{Path: "analytics", Title: "analytics.title", Intro: "analytics.intro", Features: []string{"analytics.f1", "analytics.f2", "analytics.f3", "analytics.f4"}},
 	{Path: "automation", Title: "automation.title", Intro: "automation.intro", Features: []string{"automation.f1", "automation.f2", "automation.f3"}},
 	{Path: "surveys", Title: "surveys.title", Intro: "surveys.intro", Features: []string{"surveys.f1", "surveys.f2", "surveys.f3"}},
 }
@@ -45,8 +44,17 @@ func navigation(active string) []navGroup {
 			{Key: "nav.reviews", Href: "/customers/reviews"},
 			{Key: "nav.privacy", Href: "/privacy"},
 		}},
+		// The analyses (web/analytics.go).
+		{Key: "nav.group_analytics", Items: []navItem{
+			{Key: "nav.analytics_home", Href: "/analytics"},
+			{Key: "nav.funnels", Href: "/analytics/funnel"},
+			// To add, with their catalog keys, once their pages exist
+			// (key, path):
+			//   nav.paths      /analytics/paths
+			//   nav.retention  /analytics/retention
+			//   nav.insights   /analytics/insights
+		}},
 		{Key: "nav.group_soon", Items: []navItem{
-			{Key: "nav.analytics", Href: "/analytics", Soon: true},
 			{Key: "nav.automation", Href: "/automation", Soon: true},
 			{Key: "nav.surveys", Href: "/surveys", Soon: true},
 		}},

@@ -25,6 +25,7 @@ import (
 	"time"
 	_ "time/tzdata" // workspace time zones must load on machines without tzdata
 
+	"github.com/cjmhq/cjm/analytics"
 	"github.com/cjmhq/cjm/auth"
 	"github.com/cjmhq/cjm/eventstore"
 	"github.com/cjmhq/cjm/i18n"
@@ -60,6 +61,10 @@ type Config struct {
 	// nil leaves those pages out.
 	Profiles *profile.Service
 	Privacy  *privacy.Service
+	// Analytics serves the analyses (funnels, ...) from the in-memory
+	// index of each workspace's events; nil leaves them out (the analytics
+	// home page stays, saying so).
+	Analytics *analytics.Indexes
 }
 
 // Session lifetime and cookie names.
@@ -80,6 +85,7 @@ type server struct {
 	secure bool
 
 	pipeline  *ingest.Pipeline
+	analytics *analytics.Indexes // nil: no analyses
 	imports   *importJobs
 	maxUpload int64 // the largest file an import takes, in bytes
 
@@ -167,6 +173,10 @@ func newServer(cfg Config) (*server, error) {
 	}
 	if cfg.Profiles != nil {
 		s.customerRoutes(cfg.Profiles, slots)
+	}
+	s.route("GET /analytics", member, "", s.analyticsHome)
+	if cfg.Analytics != nil {
+		s.analyticsRoutes(cfg.Analytics)
 	}
 	return s, nil
 }
