@@ -161,6 +161,27 @@ func (b *analyticsBench) run(ctx context.Context, events, customers, months int,
 	cold := classify + liveTimes[0]
 	b.printf("    with the classification: %s; %d customers on the map, %d events not on it\n", cold.Round(time.Millisecond), live.Customers, live.Unclassified)
 
+	pq := analytics.PathQuery{Start: "Product List Viewed", Steps: 5, Session: true}
+	var paths *analytics.PathResult
+	pathTimes, err := b.time(func() error { var err error; paths, err = v.Paths(ctx, pq); return err })
+	if err != nil {
+		return err
+	}
+	b.report("paths, 5 steps from Product List Viewed, per 30-minute session", pathTimes, time.Second)
+	b.printf("    %d sessions, %d nodes, %d links\n", paths.Actors, len(paths.Nodes), len(paths.Links))
+
+	ict, _ := time.LoadLocation("Asia/Ho_Chi_Minh")
+	rq := analytics.RetentionQuery{Interval: analytics.Week, Periods: 12, Location: ict}
+	var ret *analytics.RetentionResult
+	retTimes, err := b.time(func() error { var err error; ret, err = v.Retention(ctx, rq); return err })
+	if err != nil {
+		return err
+	}
+	b.report("retention, 12 weeks, first-time, any event", retTimes, time.Second)
+	if len(ret.Average) > 4 {
+		b.printf("    %d cohorts; average retention week 1 %.1f%%, week 4 %.1f%%\n", len(ret.Cohorts), 100*ret.Average[1], 100*ret.Average[4])
+	}
+
 	runtime.GC()
 	if b.memprofile != "" {
 		f, err := os.Create(b.memprofile)
