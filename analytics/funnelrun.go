@@ -261,6 +261,7 @@ func (v *View) Funnel(ctx context.Context, q FunnelQuery) (*FunnelResult, error)
 type stepMasks struct {
 	names              []uint32 // each event's name code
 	byName, exclByName []uint64 // by name code
+	conds              []condStep
 	places             []uint16 // with map steps: each event's place
 	byPlace            map[uint16]uint64
 	strict             bool
@@ -270,7 +271,76 @@ type stepMasks struct {
 
 // masks returns the step and exclusion masks of event r.
 func (m *stepMasks) masks(r uint32) (uint64, uint64) {
-	return m.byName[m.nameOf(r)] | m.placeMask(r), m.exclByName[m.nameOf(r)]
+	return m.byName[m.nameOf(r)] | m.placeMask(r) | m.condMask(r), m.exclByName[m.nameOf(r)]
+}
+
+// condMask is the bits of the steps with property conditions event r
+// fills.
+func (m *stepMasks) condMask(r uint32) uint64 {
+	var bits uint64
+	for i := range m.conds {
+		c := &m.conds[i]
+		if m.names[r] != c.name {
+			continue
+		}
+		ok := true
+		for _, w := range c.where {
+			if (w.codes[r] == w.want) == w.neg {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			bits |= c.bit
+		}
+	}
+	return bits
+}
+
+// condStep is a step on an event name with conditions on its fields.
+type condStep struct {
+	bit   uint64
+	name  uint32
+	where []condField
+}
+
+type condField struct {
+	codes []uint32
+	want  uint32 // the value's code; none (never equal) when no event has it
+	neg   bool   // != rather than =
+}
+
+// ParseStep reads a funnel step: an event name, optionally with
+// conditions on its fields in brackets, e.g.
+// "Product Viewed [category=tui-xach, context.device.type!=mobile]"
+// (a bare field name means properties.NAME).
+func ParseStep(s string) (name string, where []StepCondition, err error) {
+	s = strings.TrimSpace(s)
+	i := strings.LastIndex(s, " [")
+	if i < 0 || !strings.HasSuffix(s, "]") {
+		return s, nil, nil
+	}
+	name = strings.TrimSpace(s[:i])
+	for _, part := range strings.Split(s[i+2:len(s)-1], ",") {
+		neg := false
+		field, value, ok := strings.Cut(part, "!=")
+		if ok {
+			neg = true
+		} else if field, value, ok = strings.Cut(part, "="); !ok {
+			return "", nil, fmt.Errorf("%w: step %q: condition %q is not FIELD=VALUE or FIELD!=VALUE", ErrFunnel, s, strings.TrimSpace(part))
+		}
+		if field = strings.TrimSpace(field); field == "" {
+			return "", nil, fmt.Errorf("%w: step %q: a condition has no field", ErrFunnel, s)
+		}
+		where = append(where, StepCondition{Field: fieldPath(field), Value: strings.TrimSpace(value), Not: neg})
+	}
+	return name, where, nil
+}
+
+// StepCondition is a condition on a field of a step's event.
+type StepCondition struct {
+	Field, Value string
+	Not          bool
 }
 
 func (m *stepMasks) nameOf(r uint32) uint32 { return m.names[r] }
@@ -307,6 +377,32 @@ func (v *View) stepMasks(ctx context.Context, q FunnelQuery) (*stepMasks, error)
 	byName, places, err := stepPlaces(q)
 	if err != nil {
 		return nil, err
+	}
+	for i, step := range q.Steps {
+		name, where, err := ParseStep(step)
+		if err != nil {
+			return nil, err
+		}
+		if len(where) == 0 {
+			continue
+		}
+		delete(byName, step)
+		cs := condStep{bit: 1 << i, name: ^uint32(0)}
+		if c, ok := v.nameCode(name); ok {
+			cs.name = c
+		}
+		for _, w := range where {
+			codes, values, err := v.column(ctx, w.Field)
+			if err != nil {
+				return nil, err
+			}
+			want := uint32(slices.Index(values, w.Value))
+			if w.Value == "" {
+				want = 0 // "field=" means missing
+			}
+			cs.where = append(cs.where, condField{codes: codes, want: want, neg: w.Not})
+		}
+		m.conds = append(m.conds, cs)
 	}
 	for name, bits := range byName {
 		if c, ok := v.nameCode(name); ok && int(c) < len(names) {

@@ -197,7 +197,11 @@ func (ix *Index) catchUp(ctx context.Context) error {
 			c.codes = slices.Grow(c.codes, k)
 		}
 	}
-	return ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: fields}, func(e *eventstore.Row) error {
+	// The first read brings the events with a few fields, more reads the
+	// other fields (see fieldsPerScan).
+	first, rest := cols[:min(len(cols), fieldsPerScan-1)], cols[min(len(cols), fieldsPerScan-1):]
+	n0 := r.len()
+	err = ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: fields[:len(first)]}, func(e *eventstore.Row) error {
 		if n := r.len(); n > 0 && e.Seq <= r.seq[n-1] {
 			return nil
 		}
@@ -215,7 +219,7 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		r.source = append(r.source, ix.sources.code(e.SourceID))
 		r.path = append(r.path, ix.paths.code(e.Path))
 		r.actor = append(r.actor, ix.actors.code(actor))
-		for i, c := range cols {
+		for i, c := range first {
 			var code uint32
 			if e.Fields[i].OK {
 				code = c.dict.code(e.Fields[i].S)
@@ -224,6 +228,51 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, c := range rest {
+		c.codes = append(c.codes, make([]uint32, r.len()-n0)...)
+	}
+	return ix.fill(ctx, rest, after, n0)
+}
+
+// fieldsPerScan is how many fields one read of the store brings at most:
+// DuckDB runs out of memory at its default limit (96MB) reading seven
+// JSON fields of ten million events in one query, and reads four well.
+const fieldsPerScan = 4
+
+// fill reads the fields of cols for the indexed events after Seq after
+// (rows from `from` on), fieldsPerScan fields per read of the store.
+func (ix *Index) fill(ctx context.Context, cols []*column, after uint64, from int) error {
+	seqs := ix.rows.seq
+	for len(cols) > 0 {
+		group := cols[:min(len(cols), fieldsPerScan)]
+		cols = cols[len(group):]
+		names := make([]string, len(group))
+		for i, c := range group {
+			names[i] = c.field
+		}
+		i := from
+		err := ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: names}, func(e *eventstore.Row) error {
+			// Rows come in Seq order, as the index holds them.
+			for i < len(seqs) && seqs[i] < e.Seq {
+				i++
+			}
+			if i < len(seqs) && seqs[i] == e.Seq {
+				for j, c := range group {
+					if e.Fields[j].OK {
+						c.codes[i] = c.dict.code(e.Fields[j].S)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("analytics index: read %v: %w", names, err)
+		}
+	}
+	return nil
 }
 
 // Want asks for fields to be read with the events from the next catch-up
@@ -249,31 +298,11 @@ func (ix *Index) load(ctx context.Context, fields []string) error {
 	if len(missing) == 0 || ix.rows.len() == 0 {
 		return nil
 	}
-	names := make([]string, len(missing))
-	for i, c := range missing {
-		names[i] = c.field
-	}
-	seqs := ix.rows.seq
-	i := 0
-	err := ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, Fields: names}, func(e *eventstore.Row) error {
-		// Rows come in Seq order, as the index holds them.
-		for i < len(seqs) && seqs[i] < e.Seq {
-			i++
-		}
-		if i < len(seqs) && seqs[i] == e.Seq {
-			for j, c := range missing {
-				if e.Fields[j].OK {
-					c.codes[i] = c.dict.code(e.Fields[j].S)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := ix.fill(ctx, missing, 0, 0); err != nil {
 		for _, c := range missing {
 			delete(ix.cols, c.field)
 		}
-		return fmt.Errorf("analytics index: read %v: %w", names, err)
+		return err
 	}
 	return nil
 }

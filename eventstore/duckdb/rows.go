@@ -73,7 +73,11 @@ func (s *Store) ScanRows(ctx context.Context, q eventstore.RowQuery, fn func(*ev
 		return nil
 	}
 	span := hi.Int64 - lo.Int64 + 1
-	step := max(1, span/max(1, n.Int64/int64(rowsChunk)))
+	// Each field read makes a row larger, in DuckDB and in the driver's
+	// buffer: read fewer rows at a time (the store works within its
+	// memory limit, 96MB by default).
+	chunk := max(10_000, rowsChunk*4/(4+len(q.Fields)))
+	step := max(1, span/max(1, n.Int64/int64(chunk)))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
