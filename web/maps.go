@@ -52,7 +52,8 @@ func (s *server) mapRoutes() {
 	s.route("POST /journeys/{id}/share/{sid}/revoke", member, opstore.Editor, s.revokeShare)
 	s.route("GET /journeys/{id}/export/{format}", member, "", s.exportMap)
 	s.route("GET /journeys/{id}/matchers", member, "", s.mapMatchersPage)
-	s.route("GET /journeys/{id}/measures", member, "", s.mapMeasuresJSON)
+	s.route("GET /journeys/{id}/measures", member, "", s.liveMeasuresJSON)
+	s.route("GET /journeys/{id}/live", member, "", s.liveMapPage)
 	s.route("GET /share/{token}", public, "", s.sharedMapPage)
 	s.route("GET /share/{token}/export/{format}", public, "", s.sharedMapExport)
 }

@@ -48,6 +48,7 @@ func navigation(active string) []navGroup {
 		{Key: "nav.group_analytics", Items: []navItem{
 			{Key: "nav.analytics_home", Href: "/analytics"},
 			{Key: "nav.funnels", Href: "/analytics/funnel"},
+			{Key: "nav.kpis", Href: "/analytics/kpis"},
 			// To add, with their catalog keys, once their pages exist
 			// (key, path):
 			//   nav.paths      /analytics/paths

@@ -177,6 +177,7 @@ func newServer(cfg Config) (*server, error) {
 	s.route("GET /analytics", member, "", s.analyticsHome)
 	if cfg.Analytics != nil {
 		s.analyticsRoutes(cfg.Analytics)
+		s.kpiRoutes(cfg.Analytics)
 	}
 	return s, nil
 }

@@ -43,6 +43,7 @@ func commands() []command {
 		{"source", "source create --name NAME [--channel C] [--json] | source list [--json]", "manage sources and their write keys", cmdSource},
 		{"map", mapUsage, "journey maps as code: list, export, import, new, versions, diff, restore, check", cmdMap},
 		{"funnel", funnelUsage, "conversion funnel over events or a map's stages (--json for scripts)", cmdFunnel},
+		{"kpis", kpisUsage, "AARRR KPIs of a period (CAC, activation, conversion, retention, NPS, LTV...); import marketing spend", cmdKPIs},
 		{"paths", pathsUsage, "the paths people take from or to an event, per session or person (--json for scripts)", cmdPaths},
 		{"retention", retentionUsage, "cohort retention by day, week or month, first-time or recurring (--json for scripts)", cmdRetention},
 		{"insights", insightsUsage, "findings: weak steps, changes in conversion, loops, spikes (--json for scripts)", cmdInsights},
