@@ -6,13 +6,16 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/cjmhq/cjm/demo"
+	"github.com/cjmhq/cjm/journeymap"
 )
 
 // benchView is a view over generated events, filled in memory (the store
 // is not what these benchmarks measure; `cjm bench analytics` reads a real
 // one): people × about 10 events over 90 days, a shopping journey with
 // drop-off at every step and other events between.
-func benchView(b *testing.B, people, events int) *View {
+func benchView(b *testing.B, people, events int, fields ...string) *View {
 	b.Helper()
 	ix := NewIndex(nil, "bench")
 	r := rand.New(rand.NewPCG(1, 2))
@@ -37,6 +40,10 @@ func benchView(b *testing.B, people, events int) *View {
 		rows.path = append(rows.path, 0)
 		rows.actor = append(rows.actor, ix.actors.code(fmt.Sprintf("u%d", p)))
 	}
+	// Fields the benchmark reads are there, empty (no store to read).
+	for _, f := range fields {
+		ix.cols[f] = &column{field: f, codes: make([]uint32, events), dict: newDict()}
+	}
 	v, err := ix.newView(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -57,4 +64,33 @@ func BenchmarkFunnel(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(v.Len())*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
+
+// BenchmarkLiveMap measures a 5-stage, 20-touchpoint map (the demo's) over
+// the generated events, with the classification kept (as the index does).
+func BenchmarkLiveMap(b *testing.B) {
+	m := demo.Maps("en")[0]
+	var sources []journeymap.SourceInfo
+	for _, s := range demo.Sources {
+		sources = append(sources, journeymap.SourceInfo{ID: s.Key, Name: s.Name, Channel: s.Channel})
+	}
+	c, err := journeymap.Compile(m, sources)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fields := c.Fields()
+	for _, e := range DefaultEmotion {
+		fields = append(fields, e.Field)
+	}
+	v := benchView(b, 100_000, 1_000_000, fields...)
+	q := LiveMapQuery{Map: m, Classifier: c, PlacesKey: "bench@1"}
+	if _, err := v.LiveMap(context.Background(), q); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.LiveMap(context.Background(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

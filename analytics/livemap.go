@@ -496,10 +496,13 @@ func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r 
 		if !ok || s.Max <= s.Min {
 			continue
 		}
-		codes, values, err := v.column(ctx, fieldPath(s.Field))
+		// The field in the index's order: only the survey events read it,
+		// through v.order, which is cheaper than ordering all of it.
+		col, err := v.ix.column(ctx, fieldPath(s.Field), v.raw.len())
 		if err != nil {
 			return nil, err
 		}
+		codes, values := col.codes, col.dict.list()
 		rd := reader{name: name, codes: codes, scores: make([]float64, len(values)), ok: make([]bool, len(values)), src: s}
 		for c, val := range values {
 			var f float64
@@ -515,7 +518,7 @@ func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r 
 			if v.name[r] != rd.name {
 				continue
 			}
-			if c := rd.codes[r]; int(c) < len(rd.ok) && rd.ok[c] {
+			if c := rd.codes[v.order[r]]; int(c) < len(rd.ok) && rd.ok[c] {
 				return rd.scores[c], true
 			}
 		}
