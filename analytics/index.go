@@ -38,6 +38,8 @@ type Index struct {
 	mu      sync.Mutex // serialises catching up and column loads
 	view    atomic.Pointer[View]
 	checked time.Time
+	// read and toRead count the rows of the catch-up under way.
+	read, toRead atomic.Int64
 
 	rows    rows
 	cols    map[string]*column
@@ -137,6 +139,13 @@ func (ix *Index) View(ctx context.Context) (*View, error) {
 	return ix.Refresh(ctx)
 }
 
+// Current returns the latest view, nil before the first.
+func (ix *Index) Current() *View { return ix.view.Load() }
+
+// Progress is how far the catch-up under way is: rows read of rows to
+// read (0, 0 when none is under way).
+func (ix *Index) Progress() (read, total int64) { return ix.read.Load(), ix.toRead.Load() }
+
 // Refresh catches up with the store now and returns the new view.
 func (ix *Index) Refresh(ctx context.Context) (*View, error) {
 	ix.mu.Lock()
@@ -190,6 +199,10 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	passes := 1 + (max(0, len(cols)-(fieldsPerScan-1))+fieldsPerScan-1)/fieldsPerScan
+	ix.read.Store(0)
+	ix.toRead.Store(coming * int64(passes))
+	defer ix.toRead.Store(0)
 	if k := int(coming); k > 0 {
 		r.seq, r.ts, r.name, r.typ = slices.Grow(r.seq, k), slices.Grow(r.ts, k), slices.Grow(r.name, k), slices.Grow(r.typ, k)
 		r.source, r.path, r.actor = slices.Grow(r.source, k), slices.Grow(r.path, k), slices.Grow(r.actor, k)
@@ -202,6 +215,7 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	first, rest := cols[:min(len(cols), fieldsPerScan-1)], cols[min(len(cols), fieldsPerScan-1):]
 	n0 := r.len()
 	err = ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: fields[:len(first)]}, func(e *eventstore.Row) error {
+		ix.read.Add(1)
 		if n := r.len(); n > 0 && e.Seq <= r.seq[n-1] {
 			return nil
 		}
@@ -255,6 +269,7 @@ func (ix *Index) fill(ctx context.Context, cols []*column, after uint64, from in
 		}
 		i := from
 		err := ix.store.ScanRows(ctx, eventstore.RowQuery{WorkspaceID: ix.ws, AfterSeq: after, Fields: names}, func(e *eventstore.Row) error {
+			ix.read.Add(1)
 			// Rows come in Seq order, as the index holds them.
 			for i < len(seqs) && seqs[i] < e.Seq {
 				i++

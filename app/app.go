@@ -348,6 +348,9 @@ func (a *App) Close() error {
 		a.stopIdentity()
 		<-a.identityDone
 	}
+	if a.Analytics != nil {
+		a.Analytics.Close() // before the store its builds read
+	}
 	if a.Events != nil {
 		errs = append(errs, a.Events.Close())
 	}

@@ -140,4 +140,7 @@ var _ = extend(en, map[string]string{
 	"funnel.people_none":       "Nobody.",
 	"funnel.people_group_hint": "Counting groups: each line is a value of the group property.",
 	"funnel.people_hint":       "Ids starting with u: or a: are a userId or anonymousId that no profile holds yet; their links search the customers for it.",
+	"indexing.title":           "Preparing the analytics data",
+	"indexing.text":            "cjm is reading the workspace's events into memory so the analyses are fast. This happens once after a start; the page reloads by itself when it is done.",
+	"indexing.progress":        "%d%% read",
 })

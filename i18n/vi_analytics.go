@@ -139,4 +139,7 @@ var _ = extend(vi, map[string]string{
 	"funnel.people_none":       "Không có ai.",
 	"funnel.people_group_hint": "Đếm theo nhóm: mỗi dòng là một giá trị của thuộc tính nhóm.",
 	"funnel.people_hint":       "Mã bắt đầu bằng u: hoặc a: là mã khách hàng (userId) hoặc mã ẩn danh chưa thuộc hồ sơ nào; liên kết của chúng mở tìm kiếm khách hàng theo mã đó.",
+	"indexing.title":           "Đang chuẩn bị dữ liệu phân tích",
+	"indexing.text":            "cjm đang đọc các sự kiện của không gian làm việc vào bộ nhớ để phân tích nhanh. Việc này chỉ làm một lần sau khi khởi động; trang sẽ tự tải lại khi xong.",
+	"indexing.progress":        "Đã đọc %d%%",
 })

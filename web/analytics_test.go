@@ -342,3 +342,25 @@ func TestFunnelFormatting(t *testing.T) {
 }
 
 func regexpMatch(s, re string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// While a big workspace's index is first built, an analysis page says how
+// far it is and reloads itself; then the page shows the funnel.
+func TestFunnelPageWhileIndexing(t *testing.T) {
+	defer func(n int64) { analytics.InlineBuild = n }(analytics.InlineBuild)
+	analytics.InlineBuild = 5 // the shop has more events than that
+	e := newAnalyticsEnv(t)
+	c := e.setup()
+	e.shopFunnel()
+	// The first request starts the build and answers at once.
+	r := c.get("/analytics/funnel?" + shopSteps)
+	expect(t, r, http.StatusServiceUnavailable, i18n.T("vi", "indexing.title"), `<progress max="100"`)
+	if r.header.Get("Refresh") == "" {
+		t.Error("the indexing page does not reload itself")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for r.status == http.StatusServiceUnavailable && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		r = c.get("/analytics/funnel?" + shopSteps)
+	}
+	expect(t, r, http.StatusOK, `"values":[10,6,3]`)
+}

@@ -565,7 +565,14 @@ func isHTTPS(r *http.Request) bool {
 
 // fail renders the error page for err.
 func (s *server) fail(q *req, err error) {
+	var indexing *analytics.IndexingError
 	switch {
+	case errors.As(err, &indexing):
+		// The first build of a big workspace's analytics index: say how
+		// far it is, and look again in a few seconds.
+		q.w.Header().Set("Refresh", "3")
+		q.w.Header().Set("Retry-After", "3")
+		s.render(q, http.StatusServiceUnavailable, "indexing", q.page("indexing.title", "nav.analytics_home", indexing.Percent()))
 	case errors.Is(err, errNotFound), errors.Is(err, opstore.ErrNotFound):
 		s.render(q, http.StatusNotFound, "error", q.page("error.notfound_title", "", errorData{Message: "error.notfound"}))
 	case errors.Is(err, errForbidden):

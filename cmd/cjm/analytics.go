@@ -65,11 +65,22 @@ func openAnalytics(ctx context.Context, e *env, fl analyticsFlags) (*analyticsRu
 	if !run.from.IsZero() && !run.to.IsZero() && !run.from.Before(run.to) {
 		return nil, usageError{"--from must be before --to"}
 	}
+	if run.view, err = analyticsView(ctx, e, a, w.ID); err != nil {
+		return nil, err
+	}
+	ok = true
+	return run, nil
+}
+
+// analyticsView waits for the events to be stored and identity resolution
+// to reach them (people are counted by resolved profile), then returns
+// the workspace's events as the analyses read them. A command waits for
+// the index however big (the web UI shows the progress of a long first
+// build instead).
+func analyticsView(ctx context.Context, e *env, a *app.App, workspaceID string) (*analytics.View, error) {
 	if err := waitLoaded(ctx, e, a); err != nil {
 		return nil, err
 	}
-	// People are counted by resolved profile: wait for identity resolution
-	// to reach the last stored event.
 	last, err := a.Events.LastSeq(ctx)
 	if err != nil {
 		return nil, err
@@ -77,11 +88,7 @@ func openAnalytics(ctx context.Context, e *env, fl analyticsFlags) (*analyticsRu
 	if err := a.Identity.Caught(ctx, last); err != nil {
 		return nil, err
 	}
-	if run.view, err = a.Analytics.View(ctx, w.ID); err != nil {
-		return nil, err
-	}
-	ok = true
-	return run, nil
+	return a.Analytics.Index(workspaceID).View(ctx)
 }
 
 // openMapFor returns a map of the workspace by name with its classifier

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cjmhq/cjm/analytics"
-	"github.com/cjmhq/cjm/app"
 	"github.com/cjmhq/cjm/opstore"
 	"github.com/cjmhq/cjm/profile"
 )
@@ -97,23 +96,6 @@ func cmdKPIs(ctx context.Context, e *env, args []string) error {
 	}
 	printKPIs(e.stdout, res, loc)
 	return nil
-}
-
-// analyticsView waits for the events to be stored and identity resolution
-// to reach them (people are counted by resolved profile), then returns
-// the workspace's events as the analyses read them.
-func analyticsView(ctx context.Context, e *env, a *app.App, workspaceID string) (*analytics.View, error) {
-	if err := waitLoaded(ctx, e, a); err != nil {
-		return nil, err
-	}
-	last, err := a.Events.LastSeq(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.Identity.Caught(ctx, last); err != nil {
-		return nil, err
-	}
-	return a.Analytics.View(ctx, workspaceID)
 }
 
 // printKPIs writes a report as text tables.

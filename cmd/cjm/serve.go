@@ -8,6 +8,7 @@ import (
 	_ "net/http/pprof" // on DefaultServeMux, served only with --pprof
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"github.com/cjmhq/cjm/app"
@@ -29,7 +30,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft limit: the Go heap is collected harder before it grows past
 		// it, which keeps a busy collector's memory flat (GOMEMLIMIT overrides).
-		debug.SetMemoryLimit(128 << 20)
+		// The analytics index can make the live heap larger than that; then
+		// the limit follows it, so the collector does not run without end.
+		debug.SetMemoryLimit(softMemoryLimit)
+		go followLiveHeap(ctx)
 	}
 	if *pprofAddr != "" {
 		go func() {
@@ -48,6 +52,29 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return serve(ctx, e, a, *addr, "")
 }
 
+// softMemoryLimit is the Go heap a server aims to stay under while its
+// live heap is small.
+const softMemoryLimit = 128 << 20
+
+// followLiveHeap raises the soft memory limit to twice the live heap (what
+// GOGC=100 allows) when that is over softMemoryLimit, until ctx ends.
+func followLiveHeap(ctx context.Context) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(max(softMemoryLimit, 2*int64(sample[0].Value.Uint64())))
+		}
+	}
+}
+
 // serve listens on addr and serves a until ctx ends. It prints the URL (and
 // the setup page when there is no user yet) once it listens.
 func serve(ctx context.Context, e *env, a *app.App, addr, extra string) error {
@@ -57,6 +84,13 @@ func serve(ctx context.Context, e *env, a *app.App, addr, extra string) error {
 	}
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, "cjm is running at %s\n", url)
+	// The analyses' indexes are built in the background, so the first
+	// analytics page does not wait for them.
+	if wss, err := a.Ops.Workspaces(ctx); err == nil {
+		for _, w := range wss {
+			a.Analytics.Warm(w.ID)
+		}
+	}
 	if n, err := a.Ops.UserCount(ctx); err == nil && n == 0 {
 		fmt.Fprintf(e.stdout, "No user yet: open %s/setup to create the owner account (or run `cjm user add`).\n", url)
 	}
