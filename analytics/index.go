@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,7 @@ func (d *dict) code(s string) uint32 {
 		return c
 	}
 	c = uint32(len(d.strs))
+	s = strings.Clone(s) // s may be a piece of a larger text the scan read
 	d.codes[s] = c
 	d.strs = append(d.strs, s)
 	return c
