@@ -131,6 +131,17 @@ func (v *View) Insights(ctx context.Context, q InsightQuery) ([]Insight, error) 
 	return out, nil
 }
 
+// daysUpTo counts the days from day0 (a midnight) that begin before end
+// (exclusive): a day that end cuts short counts, the day end starts does
+// not.
+func daysUpTo(day0, end time.Time) int {
+	n := int(daysBetween(day0, end))
+	if end.After(Day.Start(end)) {
+		n++
+	}
+	return n
+}
+
 // timeSpan returns the first and last event times (milliseconds).
 func (v *View) timeSpan() (lo, hi int64) {
 	if v.n == 0 {
@@ -166,8 +177,8 @@ func (v *View) funnelInsights(ctx context.Context, f FunnelQuery, dims []string,
 		}
 		ts = append(ts, tr)
 	}
-	for i, r := range WeakestTransitions(ts) {
-		if r.Lost == 0 || i >= 3 {
+	for _, r := range WeakestTransitions(ts) {
+		if r.Lost == 0 {
 			break
 		}
 		tr := ts[r.Index]
@@ -229,7 +240,7 @@ func (v *View) transitionSeries(ctx context.Context, f FunnelQuery, dims []strin
 	}
 	loc := cmp.Or(f.Location, time.UTC)
 	day0 := Day.Start(f.From.In(loc))
-	nDays := int(daysBetween(day0, f.To.In(loc))) + 1
+	nDays := daysUpTo(day0, f.To.In(loc))
 	dayOf := func(t int64) int { return int(daysBetween(day0, time.UnixMilli(t).In(loc))) }
 	steps := len(f.Steps)
 	dayMs := int64(24 * time.Hour / time.Millisecond)
@@ -392,7 +403,7 @@ func (v *View) transitionSeries(ctx context.Context, f FunnelQuery, dims []strin
 // frequent than its seasonal baseline.
 func (v *View) spikeInsights(ctx context.Context, from, to time.Time, loc *time.Location) ([]Insight, error) {
 	day0 := Day.Start(from.In(loc))
-	nDays := int(daysBetween(day0, to.In(loc))) + 1
+	nDays := daysUpTo(day0, to.In(loc))
 	if nDays < 14 {
 		return nil, nil
 	}

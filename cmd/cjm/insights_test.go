@@ -69,6 +69,16 @@ func TestInsightsCommand(t *testing.T) {
 		t.Errorf("%d findings, want only the sale:\n%s", len(found), out)
 	}
 
+	// With --to at the midnight after the last day, that day (with no
+	// events) is not read: no drop is found on it.
+	out, errs, code = cli(t, "insights", "--data", dir, "--from", "2026-03-02", "--to", "2026-05-01", "--json")
+	if code != 0 {
+		t.Fatalf("insights --to: exit %d: %s", code, errs)
+	}
+	if strings.Count(out, `"kind"`) != 1 || !strings.Contains(out, `"spike"`) {
+		t.Errorf("with --from/--to: want only the spike:\n%s", out)
+	}
+
 	text, _, code := cli(t, "insights", "--data", dir)
 	if code != 0 || !strings.Contains(text, "spike in Visit") || !strings.Contains(text, "2026-04-11 – 2026-04-13") {
 		t.Errorf("text output (exit %d):\n%s", code, text)
