@@ -66,11 +66,35 @@ type rows struct {
 
 func (r *rows) len() int { return len(r.seq) }
 
-// column is one more field of every event, dictionary coded (0: missing).
+// column is one more field of the events, dictionary coded and kept
+// sparse: the rows (in Seq order) that have a value, and its code. Most
+// fields are on few events (a survey's score, a campaign); a dense column
+// would take four bytes of every event for each.
 type column struct {
-	field string
-	codes []uint32
-	dict  *dict
+	field      string
+	rows, vals []uint32
+	dict       *dict
+}
+
+// set gives row (after every row set before) its value.
+func (c *column) set(row int, value string, ok bool) {
+	if !ok {
+		return
+	}
+	c.rows = append(c.rows, uint32(row))
+	c.vals = append(c.vals, c.dict.code(value))
+}
+
+// dense returns the codes of the first n rows (0: no value).
+func (c *column) dense(n int) []uint32 {
+	out := make([]uint32, n)
+	for j, r := range c.rows {
+		if int(r) >= n {
+			break
+		}
+		out[r] = c.vals[j]
+	}
+	return out
 }
 
 // dict is an append-only dictionary of strings; code 0 is "" (missing).
@@ -208,9 +232,6 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	if k := int(coming); k > 0 {
 		r.seq, r.ts, r.name, r.typ = slices.Grow(r.seq, k), slices.Grow(r.ts, k), slices.Grow(r.name, k), slices.Grow(r.typ, k)
 		r.source, r.path, r.actor = slices.Grow(r.source, k), slices.Grow(r.path, k), slices.Grow(r.actor, k)
-		for _, c := range cols {
-			c.codes = slices.Grow(c.codes, k)
-		}
 	}
 	// The first read brings the events with a few fields, more reads the
 	// other fields (see fieldsPerScan).
@@ -236,19 +257,12 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		r.path = append(r.path, ix.paths.code(e.Path))
 		r.actor = append(r.actor, ix.actors.code(actor))
 		for i, c := range first {
-			var code uint32
-			if e.Fields[i].OK {
-				code = c.dict.code(e.Fields[i].S)
-			}
-			c.codes = append(c.codes, code)
+			c.set(r.len()-1, e.Fields[i].S, e.Fields[i].OK)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
-	}
-	for _, c := range rest {
-		c.codes = append(c.codes, make([]uint32, r.len()-n0)...)
 	}
 	return ix.fill(ctx, rest, after, n0)
 }
@@ -278,9 +292,7 @@ func (ix *Index) fill(ctx context.Context, cols []*column, after uint64, from in
 			}
 			if i < len(seqs) && seqs[i] == e.Seq {
 				for j, c := range group {
-					if e.Fields[j].OK {
-						c.codes[i] = c.dict.code(e.Fields[j].S)
-					}
+					c.set(i, e.Fields[j].S, e.Fields[j].OK)
 				}
 			}
 			return nil
@@ -307,7 +319,7 @@ func (ix *Index) load(ctx context.Context, fields []string) error {
 	var missing []*column
 	for _, f := range fields {
 		if _, ok := ix.cols[f]; !ok {
-			c := &column{field: f, codes: make([]uint32, ix.rows.len()), dict: newDict()}
+			c := &column{field: f, dict: newDict()}
 			ix.cols[f] = c
 			missing = append(missing, c)
 		}
@@ -324,16 +336,17 @@ func (ix *Index) load(ctx context.Context, fields []string) error {
 	return nil
 }
 
-// column returns the codes of field for the first n events, reading the
-// field from the store the first time it is asked for.
-func (ix *Index) column(ctx context.Context, field string, n int) (*column, error) {
+// column returns the codes of field for the first n events (Seq order)
+// and its dictionary, reading the field from the store the first time it
+// is asked for.
+func (ix *Index) column(ctx context.Context, field string, n int) ([]uint32, []string, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if err := ix.load(ctx, []string{field}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := ix.cols[field]
-	return &column{field: field, codes: c.codes[:n:n], dict: c.dict}, nil
+	return c.dense(n), c.dict.list(), nil
 }
 
 // View is the index at one moment: its events ordered by person, then
@@ -509,11 +522,11 @@ func (v *View) events(p int) []uint32 { return v.ident[v.start[p]:v.start[p+1]] 
 func (v *View) column(ctx context.Context, field string) (codes []uint32, values []string, err error) {
 	// The index keeps the field in Seq order; the view's order is made for
 	// each query rather than kept, which would hold every field twice.
-	raw, err := v.ix.column(ctx, field, v.raw.len())
+	raw, values, err := v.ix.column(ctx, field, v.raw.len())
 	if err != nil {
 		return nil, nil, err
 	}
-	return gather(raw.codes, v.order), raw.dict.list(), nil
+	return gather(raw, v.order), values, nil
 }
 
 // nameCode returns the code of an event name, if any event has it.

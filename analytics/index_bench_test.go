@@ -42,7 +42,7 @@ func benchView(b *testing.B, people, events int, fields ...string) *View {
 	}
 	// Fields the benchmark reads are there, empty (no store to read).
 	for _, f := range fields {
-		ix.cols[f] = &column{field: f, codes: make([]uint32, events), dict: newDict()}
+		ix.cols[f] = &column{field: f, dict: newDict()}
 	}
 	v, err := ix.newView(context.Background())
 	if err != nil {

@@ -378,10 +378,10 @@ func kpiBenchView(tb testing.TB, people, events int) *View {
 	for p := range people {
 		actors[p] = ix.actors.code(fmt.Sprint("u", p))
 	}
-	revenue := &column{field: "properties.revenue", codes: make([]uint32, 0, events), dict: newDict()}
-	nps := &column{field: "properties.nps", codes: make([]uint32, 0, events), dict: newDict()}
+	revenue := &column{field: "properties.revenue", dict: newDict()}
+	nps := &column{field: "properties.nps", dict: newDict()}
 	for _, f := range []string{"properties.total", "properties.value"} {
-		ix.cols[f] = &column{field: f, codes: make([]uint32, events), dict: newDict()}
+		ix.cols[f] = &column{field: f, dict: newDict()}
 	}
 	ix.cols[revenue.field], ix.cols[nps.field] = revenue, nps
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -408,8 +408,12 @@ func kpiBenchView(tb testing.TB, people, events int) *View {
 		case "Survey Answered":
 			nc = nps.dict.code(fmt.Sprint(rng.IntN(11)))
 		}
-		revenue.codes = append(revenue.codes, rc)
-		nps.codes = append(nps.codes, nc)
+		if rc != 0 {
+			revenue.rows, revenue.vals = append(revenue.rows, uint32(i)), append(revenue.vals, rc)
+		}
+		if nc != 0 {
+			nps.rows, nps.vals = append(nps.rows, uint32(i)), append(nps.vals, nc)
+		}
 	}
 	v, err := ix.newView(context.Background())
 	if err != nil {

@@ -498,11 +498,10 @@ func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r 
 		}
 		// The field in the index's order: only the survey events read it,
 		// through v.order, which is cheaper than ordering all of it.
-		col, err := v.ix.column(ctx, fieldPath(s.Field), v.raw.len())
+		codes, values, err := v.ix.column(ctx, fieldPath(s.Field), v.raw.len())
 		if err != nil {
 			return nil, err
 		}
-		codes, values := col.codes, col.dict.list()
 		rd := reader{name: name, codes: codes, scores: make([]float64, len(values)), ok: make([]bool, len(values)), src: s}
 		for c, val := range values {
 			var f float64

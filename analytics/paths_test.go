@@ -330,7 +330,7 @@ func syntheticView(tb testing.TB, people, perPerson, days int) *View {
 	// No session ids: sessions split by the gap. (There is no store to
 	// read the columns from.)
 	for _, f := range []string{"context.sessionId", "properties.session_id", "traits.persona", "context.traits.persona"} {
-		ix.cols[f] = &column{field: f, codes: make([]uint32, n), dict: newDict()}
+		ix.cols[f] = &column{field: f, dict: newDict()}
 	}
 	v, err := ix.newView(context.Background())
 	if err != nil {

@@ -79,14 +79,13 @@ func (v *View) rawPlaces(ctx context.Context, key string, c *journeymap.Classifi
 	if err := ix.Want(ctx, fields...); err != nil {
 		return nil, err
 	}
-	cols := make([]*column, len(fields))
+	cols := make([][]uint32, len(fields))
 	vals := make([][]string, len(fields))
 	for i, f := range fields {
 		var err error
-		if cols[i], err = ix.column(ctx, f, n); err != nil {
+		if cols[i], vals[i], err = ix.column(ctx, f, n); err != nil {
 			return nil, err
 		}
-		vals[i] = cols[i].dict.list()
 	}
 	names, types, sources, paths := v.names(), ix.types.list(), ix.sources.list(), ix.paths.list()
 	raw := v.raw
@@ -97,7 +96,7 @@ func (v *View) rawPlaces(ctx context.Context, key string, c *journeymap.Classifi
 		for r := from + lo; r < from+hi; r++ {
 			e.Type, e.Name, e.SourceID, e.Path = types[raw.typ[r]], names[raw.name[r]], sources[raw.source[r]], paths[raw.path[r]]
 			for i := range fields {
-				code := cols[i].codes[r]
+				code := cols[i][r]
 				e.Fields[i] = journeymap.Value{S: vals[i][code], OK: code != 0}
 			}
 			codes[r] = PlaceCode(c.Classify(&e))
