@@ -35,7 +35,7 @@ func cmdBenchAnalytics(ctx context.Context, e *env, args []string) error {
 	ch := f.String("clickhouse", "auto", "run the funnel on a ClickHouse server side by side: auto (when installed), on, off")
 	dir := f.String("data", "", "keep the generated event store here (default: a temporary directory, removed afterwards)")
 	memprofile := f.String("memprofile", "", "write a heap profile here after the queries")
-	memLimit := f.Int("memory-limit-mb", 1400, "soft memory limit of the Go runtime in MB (as GOMEMLIMIT sets it for cjm serve); 0 for none")
+	memLimit := f.Int("memory-limit-mb", 1200, "soft memory limit of the Go runtime in MB (as GOMEMLIMIT sets it for cjm serve); 0 for none")
 	if err := f.parse(args); err != nil {
 		return err
 	}
