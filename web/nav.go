@@ -49,11 +49,9 @@ func navigation(active string) []navGroup {
 			{Key: "nav.analytics_home", Href: "/analytics"},
 			{Key: "nav.funnels", Href: "/analytics/funnel"},
 			{Key: "nav.kpis", Href: "/analytics/kpis"},
-			// To add, with their catalog keys, once their pages exist
-			// (key, path):
-			//   nav.paths      /analytics/paths
-			//   nav.retention  /analytics/retention
-			//   nav.insights   /analytics/insights
+			{Key: "nav.paths", Href: "/analytics/paths"},
+			{Key: "nav.retention", Href: "/analytics/retention"},
+			{Key: "nav.insights", Href: "/analytics/insights"},
 		}},
 		{Key: "nav.group_soon", Items: []navItem{
 			{Key: "nav.automation", Href: "/automation", Soon: true},

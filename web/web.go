@@ -177,7 +177,10 @@ func newServer(cfg Config) (*server, error) {
 	s.route("GET /analytics", member, "", s.analyticsHome)
 	if cfg.Analytics != nil {
 		s.analyticsRoutes(cfg.Analytics)
+		s.pathRoutes(cfg.Analytics)
+		s.retentionRoutes(cfg.Analytics)
 		s.kpiRoutes(cfg.Analytics)
+		s.insightRoutes(cfg.Analytics)
 	}
 	return s, nil
 }
