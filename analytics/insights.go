@@ -452,9 +452,13 @@ func (v *View) spikeInsights(ctx context.Context, from, to time.Time, loc *time.
 		for d := range nDays {
 			pts[d] = CountPoint{T: day0.AddDate(0, 0, d), N: days[d]}
 		}
+		weight := 1.0
+		if outbound(names[c]) {
+			weight = 0.2
+		}
 		for _, s := range Spikes(pts, 28, 4, 2) {
 			out = append(out, Insight{Kind: EventSpike, Event: names[c], Start: s.From, End: s.To, Before: s.Baseline, After: float64(s.Peak),
-				Effect: s.Ratio, Customers: int64(s.Excess), Score: s.Excess})
+				Effect: s.Ratio, Customers: int64(s.Excess), Score: s.Excess * weight})
 		}
 		for _, s := range Drops(pts, 28, 4, 2) {
 			out = append(out, Insight{Kind: EventDrop, Event: names[c], Start: s.From, End: s.To, Before: s.Baseline, After: float64(s.Peak),
@@ -462,6 +466,13 @@ func (v *View) spikeInsights(ctx context.Context, from, to time.Time, loc *time.
 		}
 	}
 	return groupByDays(out), nil
+}
+
+// outbound reports whether an event is a message the business sent (an
+// e-mail, SMS or Zalo message delivered or sent): its spikes are the
+// business's own campaigns, so they rank below what customers did.
+func outbound(name string) bool {
+	return strings.HasSuffix(name, " Delivered") || strings.HasSuffix(name, " Sent") && !strings.Contains(name, "Referral")
 }
 
 // groupByDays merges the spikes (and the drops) whose days overlap into

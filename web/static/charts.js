@@ -267,7 +267,12 @@
       yAxis: { type: 'category', data: spec.y, inverse: true, axisTick: { show: false }, axisLine: { show: false }, axisLabel: axisLabel({}) },
       visualMap: { show: false, min: 0, max: max || 1, inRange: { color: ['#f0f3f6', '#9fd6cd', C.brand] } },
       series: [{
-        type: 'heatmap', data: spec.cells || [], itemStyle: { borderColor: '#fff', borderWidth: 2 },
+        // Dark cells get light labels, so every label can be read.
+        type: 'heatmap', itemStyle: { borderColor: '#fff', borderWidth: 2 },
+        data: (spec.cells || []).map(function (c) {
+          var dark = c[2] != null && max > 0 && c[2] > 0.6 * max;
+          return dark ? { value: c, label: { color: '#fff', textBorderColor: 'rgba(0,0,0,0.35)' } } : { value: c };
+        }),
         label: { show: true, fontSize: 11, color: C.text, textBorderColor: 'rgba(255,255,255,0.85)', textBorderWidth: 2, formatter: function (p) { return fmt(p.value[2]); } },
         emphasis: { itemStyle: { borderColor: C.text, borderWidth: 1 } },
       }],
