@@ -33,10 +33,7 @@ func (v *View) actorsOf(ctx context.Context, aggregate string, keep func(r uint3
 	case agg == "session":
 		as.sessions = true
 		var err error
-		if as.sessA, _, err = v.column(ctx, "context.sessionId"); err != nil {
-			return nil, err
-		}
-		if as.sessB, _, err = v.column(ctx, "properties.session_id"); err != nil {
+		if as.sessA, as.sessB, err = v.sessionIDs(ctx); err != nil {
 			return nil, err
 		}
 	case strings.HasPrefix(agg, "group:") && len(agg) > len("group:"):
@@ -109,9 +106,32 @@ func (as *actorSet) each(w, workers int, fn func(id string, rows []uint32)) {
 	}
 }
 
+// sessionIDs returns the session ids of the events (context.sessionId and
+// properties.session_id), or nil, nil when no event carries one: then
+// sessions are cut by time alone, and nothing is copied.
+func (v *View) sessionIDs(ctx context.Context) (a, b []uint32, err error) {
+	if err := v.ix.Want(ctx, "context.sessionId", "properties.session_id"); err != nil {
+		return nil, nil, err
+	}
+	anyA, err := v.ix.anyValue(ctx, "context.sessionId")
+	if err != nil {
+		return nil, nil, err
+	}
+	anyB, err := v.ix.anyValue(ctx, "properties.session_id")
+	if err != nil || !anyA && !anyB {
+		return nil, nil, err
+	}
+	if a, _, err = v.column(ctx, "context.sessionId"); err != nil {
+		return nil, nil, err
+	}
+	b, _, err = v.column(ctx, "properties.session_id")
+	return a, b, err
+}
+
 // splitSessions splits a person's events (time order) into sessions: by
 // session id where the events carry one (context.sessionId, else
-// properties.session_id), else by a gap of SessionGap.
+// properties.session_id), else by a gap of SessionGap. sessA and sessB are
+// nil when no event has an id.
 func (v *View) splitSessions(rows []uint32, sessA, sessB []uint32) [][]uint32 {
 	type key struct{ field, code uint32 }
 	byID := map[key][]uint32{}
@@ -120,6 +140,9 @@ func (v *View) splitSessions(rows []uint32, sessA, sessB []uint32) [][]uint32 {
 	for _, r := range rows {
 		k := key{}
 		switch {
+		case sessA == nil:
+			noID = append(noID, r)
+			continue
 		case sessA[r] != 0:
 			k = key{1, sessA[r]}
 		case sessB[r] != 0:

@@ -336,6 +336,16 @@ func (ix *Index) load(ctx context.Context, fields []string) error {
 	return nil
 }
 
+// anyValue reports whether any indexed event has a value of field.
+func (ix *Index) anyValue(ctx context.Context, field string) (bool, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if err := ix.load(ctx, []string{field}); err != nil {
+		return false, err
+	}
+	return len(ix.cols[field].rows) > 0, nil
+}
+
 // column returns the codes of field for the first n events (Seq order)
 // and its dictionary, reading the field from the store the first time it
 // is asked for.

@@ -432,19 +432,30 @@ type pathCutter struct {
 
 	labs  []uint32
 	flags []uint8
+	codes []uint32 // seq's scratch
 }
 
 // seq fills the labels and flags of the events kept, in order; first, when
 // not negative, is the position of an event always kept (the drop event).
 func (c *pathCutter) seq(rows []uint32, first int) {
-	c.labs, c.flags = c.labs[:0], c.flags[:0]
+	codes := c.codes[:0]
 	for i, r := range rows {
 		code := c.l.event(r)
-		lab, fl := code>>pathLabelShift, uint8(code)&(flagStart|flagEnd)
 		if i == first {
 			// The drop event of a funnel: always kept, where the path starts.
-			lab, fl = cmp.Or(lab, c.dropLabel), fl|flagStart
+			code = cmp.Or(code>>pathLabelShift, c.dropLabel)<<pathLabelShift | code&(1<<pathLabelShift-1) | uint32(flagStart)
 		}
+		codes = append(codes, code)
+	}
+	c.codes = codes
+	c.seqCodes(codes)
+}
+
+// seqCodes is seq over events whose codes (pathLabels.event) are known.
+func (c *pathCutter) seqCodes(codes []uint32) {
+	c.labs, c.flags = c.labs[:0], c.flags[:0]
+	for _, code := range codes {
+		lab, fl := code>>pathLabelShift, uint8(code)&(flagStart|flagEnd)
 		if lab == 0 {
 			continue
 		}
@@ -534,10 +545,7 @@ func (v *View) Paths(ctx context.Context, q PathQuery) (*PathResult, error) {
 		return nil, err
 	}
 	if q.Session && q.AfterFunnel == nil {
-		if l.sessA, _, err = v.column(ctx, "context.sessionId"); err != nil {
-			return nil, err
-		}
-		if l.sessB, _, err = v.column(ctx, "properties.session_id"); err != nil {
+		if l.sessA, l.sessB, err = v.sessionIDs(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -555,7 +563,7 @@ func (v *View) Paths(ctx context.Context, q PathQuery) (*PathResult, error) {
 	} else {
 		run = func(w int, c *pathCutter, t *pathTally) {
 			n := len(v.persons)
-			var buf []uint32
+			var buf, codes []uint32
 			for p := n * w / workers; p < n*(w+1)/workers; p++ {
 				if p%4096 == 0 && ctx.Err() != nil {
 					return
@@ -570,11 +578,12 @@ func (v *View) Paths(ctx context.Context, q PathQuery) (*PathResult, error) {
 				}
 				// Sessions: the events inside From and To, cut by a gap
 				// (by their ids when some carry one).
-				buf = buf[:0]
+				buf, codes = buf[:0], codes[:0]
 				ids := false
 				for _, r := range rows {
 					if code := l.event(r); code&uint32(flagIn) != 0 {
 						buf = append(buf, r)
+						codes = append(codes, code)
 						ids = ids || code&uint32(flagSession) != 0
 					}
 				}
@@ -590,7 +599,7 @@ func (v *View) Paths(ctx context.Context, q PathQuery) (*PathResult, error) {
 				gap := SessionGap.Milliseconds()
 				for i, start := 0, 0; i < len(buf); i++ {
 					if i+1 == len(buf) || v.ts[buf[i+1]]-v.ts[buf[i]] > gap {
-						c.seq(buf[start:i+1], -1)
+						c.seqCodes(codes[start : i+1])
 						if path, cut, ok := c.cut(); ok {
 							t.add(path, cut)
 						}
