@@ -128,11 +128,57 @@ func (v *View) sessionIDs(ctx context.Context) (a, b []uint32, err error) {
 	return a, b, err
 }
 
+// sessionRuns is splitSessions when every event carries a session id and
+// each session's events come together (the usual case): the sessions are
+// runs of rows, cut where the id changes, with nothing copied. ok is false
+// otherwise.
+func sessionRuns(rows []uint32, sessA, sessB []uint32) (runs [][]uint32, ok bool) {
+	if sessA == nil {
+		return nil, false
+	}
+	id := func(r uint32) uint64 {
+		if sessA[r] != 0 {
+			return 1<<32 | uint64(sessA[r])
+		}
+		if sessB[r] != 0 {
+			return 2<<32 | uint64(sessB[r])
+		}
+		return 0
+	}
+	var seen []uint64 // the ids of the runs so far (few per person)
+	start := 0
+	for i, r := range rows {
+		cur := id(r)
+		if cur == 0 {
+			return nil, false
+		}
+		if i > 0 && cur == id(rows[i-1]) {
+			continue
+		}
+		if i > 0 {
+			runs = append(runs, rows[start:i])
+			start = i
+		}
+		// An id seen in an earlier run: the sessions interleave.
+		if len(seen) > 64 || slices.Contains(seen, cur) {
+			return nil, false
+		}
+		seen = append(seen, cur)
+	}
+	if len(rows) > 0 {
+		runs = append(runs, rows[start:])
+	}
+	return runs, true
+}
+
 // splitSessions splits a person's events (time order) into sessions: by
 // session id where the events carry one (context.sessionId, else
 // properties.session_id), else by a gap of SessionGap. sessA and sessB are
 // nil when no event has an id.
 func (v *View) splitSessions(rows []uint32, sessA, sessB []uint32) [][]uint32 {
+	if runs, ok := sessionRuns(rows, sessA, sessB); ok {
+		return runs
+	}
 	type key struct{ field, code uint32 }
 	byID := map[key][]uint32{}
 	var ids []key
