@@ -166,6 +166,29 @@ test('analytics in headless Chromium: home, funnel chart and table, people, Engl
     assert.equal(page.url().startsWith(`${base}/customers`), true);
   });
 
+  await t.test('a funnel filtered by channel, with the filter as a removable chip', async () => {
+    await page.goto(funnelURL);
+    const all = await counts();
+    await page.locator('details.an-filter > summary').click();
+    const channel = page.locator('select[name="channel"]');
+    const values = await channel.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert.ok(values.length > 0, 'the channels of the demo sources are offered');
+    await channel.selectOption(values[0]);
+    await page.locator('input[name="segment"]').fill('context.campaign.source=facebook');
+    await Promise.all([page.waitForURL(/channel=/), page.locator('form.an-form button[type="submit"]').click()]);
+    assert.match(page.url(), /segment=context\.campaign\.source%3Dfacebook/);
+    const narrowed = await counts();
+    assert.equal(narrowed.length, 4);
+    for (let i = 0; i < 4; i++) assert.ok(narrowed[i] <= all[i], `the filter narrows step ${i + 1}: ${narrowed} of ${all}`);
+    const chips = page.locator('.an-chips a.an-chip');
+    assert.equal(await chips.count(), 2, 'a chip per filter');
+    assert.ok(await page.locator('details.an-filter').evaluate((d) => d.open), 'the filter block is open');
+    await page.screenshot({ path: join(shots, 'analytics-filter-vi.png'), fullPage: true });
+    await Promise.all([page.waitForURL((u) => !u.search.includes('channel=')), chips.first().click()]);
+    assert.ok(page.url().includes('segment='), 'the other filter stays');
+    assert.equal(await page.locator('.an-chips a.an-chip').count(), 1);
+  });
+
   await t.test('in English, with an error shown by its field', async () => {
     await page.goto(funnelURL);
     await page.locator('form.lang-switch button[value="en"]').click();

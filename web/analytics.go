@@ -109,13 +109,15 @@ type funnelForm struct {
 	Exclude     string // EVENT:FROM-TO lines, steps numbered from 1
 	Interval    string // day, week, month; "" picks one from the period
 	Map         string // the id of the map whose stages may be steps
+	Filter      filterForm
 }
 
 func parseFunnelForm(v url.Values) funnelForm {
 	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	f := funnelForm{Order: g("order"), Window: g("window"), WindowUnit: g("unit"), Period: g("period"), From: g("from"), To: g("to"),
 		Aggregate: g("agg"), Group: g("group"), Breakdown: g("breakdown"), Attribution: g("attribution"),
-		Exclude: strings.TrimSpace(strings.ReplaceAll(v.Get("exclude"), "\r\n", "\n")), Interval: g("interval"), Map: g("map")}
+		Exclude: strings.TrimSpace(strings.ReplaceAll(v.Get("exclude"), "\r\n", "\n")), Interval: g("interval"), Map: g("map"),
+		Filter: parseFilterForm(v)}
 	for _, s := range v["steps"] {
 		if s = strings.TrimSpace(s); s != "" {
 			f.Steps = append(f.Steps, s)
@@ -166,6 +168,7 @@ func (f funnelForm) values() url.Values {
 	set("exclude", f.Exclude, "")
 	set("interval", f.Interval, "")
 	set("map", f.Map, "")
+	f.Filter.addTo(v)
 	return v
 }
 
@@ -395,6 +398,7 @@ type funnelData struct {
 	Examples []string
 	R        *funnelView // nil: nothing computed
 	Base     string      // the query string of this funnel
+	Filter   *filterBlock
 }
 
 // funnelView is a computed funnel as the page shows it.
@@ -498,15 +502,20 @@ func (a *analyticsPages) funnelPage(q *req) error {
 	}
 	pg := q.page("funnel.title", "nav.funnels", d)
 	d.Zone = pg.Zone()
-	status := http.StatusOK
+	flt, block, errs, err := a.parseFilter(q, f.Filter, d.F, "/analytics/funnel", f.values())
+	if err != nil {
+		return err
+	}
+	d.Filter = block
 	if len(f.Steps) > 0 {
-		fq, errs, err := a.funnelQuery(q, f, setup)
+		fq, ferrs, err := a.funnelQuery(q, f, setup)
 		if err != nil {
 			return err
 		}
+		mergeErrs(errs, ferrs)
 		var res *analytics.FunnelResult
 		if len(errs) == 0 {
-			res, err = a.compute(q, fq)
+			res, err = a.compute(q, fq, flt)
 			var bad *badFunnelError
 			if errors.As(err, &bad) {
 				errs["steps"] = fieldMsg{"funnel.err_invalid", []any{bad.detail}}
@@ -514,18 +523,20 @@ func (a *analyticsPages) funnelPage(q *req) error {
 				return err
 			}
 		}
-		for field, m := range errs {
-			d.F.Fail(field, i18n.T(q.lang, m.Key, m.Args...))
-			switch field {
-			case "agg", "group", "breakdown", "attribution", "interval", "map", "exclude":
-				d.MoreErr = true
-			}
-		}
-		if len(errs) > 0 {
-			status = http.StatusUnprocessableEntity
-		} else {
+		if len(errs) == 0 {
 			d.R = funnelResult(q.lang, f, fq, setup.chosen, res)
 		}
+	}
+	for field, m := range errs {
+		d.F.Fail(field, i18n.T(q.lang, m.Key, m.Args...))
+		switch field {
+		case "agg", "group", "breakdown", "attribution", "interval", "map", "exclude":
+			d.MoreErr = true
+		}
+	}
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
 	}
 	a.render(q, status, "funnel", pg)
 	return nil
@@ -536,9 +547,10 @@ type badFunnelError struct{ detail string }
 
 func (e *badFunnelError) Error() string { return e.detail }
 
-// compute runs the funnel on the workspace's events as they are now.
-func (a *analyticsPages) compute(q *req, fq analytics.FunnelQuery) (*analytics.FunnelResult, error) {
-	v, err := a.analytics.View(q.ctx, q.ws.ID)
+// compute runs the funnel on the workspace's events as they are now, as
+// the filter narrows them.
+func (a *analyticsPages) compute(q *req, fq analytics.FunnelQuery, flt analytics.Filter) (*analytics.FunnelResult, error) {
+	v, err := filteredView(q, a.analytics, flt)
 	if err != nil {
 		return nil, err
 	}
@@ -940,6 +952,11 @@ func (a *analyticsPages) funnelPeople(q *req) error {
 	if err != nil {
 		return err
 	}
+	flt, _, ferrs, err := a.parseFilter(q, f.Filter, newForm(nil), "", nil)
+	if err != nil {
+		return err
+	}
+	mergeErrs(errs, ferrs)
 	if len(errs) > 0 {
 		// The funnel's own page tells what is wrong.
 		http.Redirect(q.w, q.r, d.BackURL, http.StatusSeeOther)
@@ -950,7 +967,7 @@ func (a *analyticsPages) funnelPeople(q *req) error {
 		limit = peopleCSVLimit
 	}
 	fq.People = &analytics.PeopleQuery{Step: step - 1, Dropped: d.Dropped, Limit: limit}
-	res, err := a.compute(q, fq)
+	res, err := a.compute(q, fq, flt)
 	var bad *badFunnelError
 	if errors.As(err, &bad) {
 		http.Redirect(q.w, q.r, d.BackURL, http.StatusSeeOther)

@@ -59,11 +59,13 @@ type insightForm struct {
 	From, To   string // YYYY-MM-DD in the workspace's time zone
 	Steps      string // the journey, one event a line; "" the shop journey
 	Breakdowns string // fields, comma-separated; "" the defaults
+	Filter     filterForm
 }
 
 func parseInsightForm(v url.Values) insightForm {
 	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	f := insightForm{Period: g("period"), From: g("from"), To: g("to"), Breakdowns: strings.Join(splitFields(v.Get("breakdowns")), ", ")}
+	f := insightForm{Period: g("period"), From: g("from"), To: g("to"), Breakdowns: strings.Join(splitFields(v.Get("breakdowns")), ", "),
+		Filter: parseFilterForm(v)}
 	var steps []string
 	for _, s := range v["steps"] {
 		for _, line := range strings.Split(s, "\n") {
@@ -80,6 +82,29 @@ func parseInsightForm(v url.Values) insightForm {
 		}
 	}
 	return f
+}
+
+// values is the form as a query string's values, the defaults left out.
+func (f insightForm) values() url.Values {
+	v := url.Values{}
+	if f.Period != "90" {
+		v.Set("period", f.Period)
+	}
+	if f.Period == "custom" {
+		for k, val := range map[string]string{"from": f.From, "to": f.To} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+	}
+	for _, s := range f.StepList() {
+		v.Add("steps", s)
+	}
+	if f.Breakdowns != "" {
+		v.Set("breakdowns", f.Breakdowns)
+	}
+	f.Filter.addTo(v)
+	return v
 }
 
 // StepList is the journey entered, one step an entry.
@@ -106,6 +131,7 @@ type insightsData struct {
 	StepsPlaceholder string
 	DefaultDims      string
 	R                *insightsView // nil: not computed (an error in the form)
+	Filter           *filterBlock
 }
 
 // insightsView is the findings as the page shows them.
@@ -151,13 +177,19 @@ func (a *analyticsPages) insightsPage(q *req) error {
 		DefaultSteps: strings.Join(analytics.DefaultInsightFunnel, " → "), StepsPlaceholder: strings.Join(analytics.DefaultInsightFunnel, "\n"), DefaultDims: strings.Join(insightBreakdowns, ", ")}
 	pg := q.page("insights.title", "nav.insights", d)
 	d.Zone = pg.Zone()
-	iq, errs, err := a.insightQuery(q, f)
+	flt, block, errs, err := a.parseFilter(q, f.Filter, d.F, "/analytics/insights", f.values())
 	if err != nil {
 		return err
 	}
+	d.Filter = block
+	iq, ierrs, err := a.insightQuery(q, f)
+	if err != nil {
+		return err
+	}
+	mergeErrs(errs, ierrs)
 	var found []analytics.Insight
 	if len(errs) == 0 {
-		found, err = a.findInsights(q, iq)
+		found, err = a.findInsights(q, iq, flt)
 		var bad *badFunnelError
 		if errors.As(err, &bad) {
 			errs["steps"] = fieldMsg{"funnel.err_invalid", []any{bad.detail}}
@@ -172,7 +204,7 @@ func (a *analyticsPages) insightsPage(q *req) error {
 			d.F.Fail(field, i18n.T(q.lang, m.Key, m.Args...))
 		}
 	} else {
-		d.R = insightsResult(q.lang, q.loc, iq, found)
+		d.R = insightsResult(q.lang, q.loc, iq, found, f.Filter)
 	}
 	a.render(q, status, "insights", pg)
 	return nil
@@ -235,9 +267,10 @@ func (a *analyticsPages) insightQuery(q *req, f insightForm) (analytics.InsightQ
 	return iq, errs, nil
 }
 
-// findInsights looks for findings in the workspace's events as they are now.
-func (a *analyticsPages) findInsights(q *req, iq analytics.InsightQuery) ([]analytics.Insight, error) {
-	v, err := a.analytics.View(q.ctx, q.ws.ID)
+// findInsights looks for findings in the workspace's events as they are
+// now, as the filter narrows them.
+func (a *analyticsPages) findInsights(q *req, iq analytics.InsightQuery, flt analytics.Filter) ([]analytics.Insight, error) {
+	v, err := filteredView(q, a.analytics, flt)
 	if err != nil {
 		return nil, err
 	}
@@ -258,8 +291,9 @@ var insightKinds = map[analytics.InsightKind]struct{ class, label, affected stri
 	analytics.EventDrop:      {"drop", "insights.kind_drop", "insights.affected_drop"},
 }
 
-// insightsResult lays out the findings for the page, in their order.
-func insightsResult(lang string, loc *time.Location, iq analytics.InsightQuery, found []analytics.Insight) *insightsView {
+// insightsResult lays out the findings for the page, in their order; their
+// links to the other analyses keep the page's filter.
+func insightsResult(lang string, loc *time.Location, iq analytics.InsightQuery, found []analytics.Insight, flt filterForm) *insightsView {
 	v := &insightsView{}
 	zone := loc.String()
 	if iq.From.IsZero() {
@@ -274,14 +308,14 @@ func insightsResult(lang string, loc *time.Location, iq analytics.InsightQuery, 
 		if !iq.To.IsZero() && !in.Start.Before(iq.To) {
 			continue // the day the period ends on, which has no events read
 		}
-		v.Cards = append(v.Cards, insightCardOf(lang, loc, len(v.Cards)+1, in, iq))
+		v.Cards = append(v.Cards, insightCardOf(lang, loc, len(v.Cards)+1, in, iq, flt))
 	}
 	return v
 }
 
 // insightCardOf describes one finding: its sentence, numbers, chart and
 // links.
-func insightCardOf(lang string, loc *time.Location, n int, in analytics.Insight, iq analytics.InsightQuery) insightCard {
+func insightCardOf(lang string, loc *time.Location, n int, in analytics.Insight, iq analytics.InsightQuery, flt filterForm) insightCard {
 	k := insightKinds[in.Kind]
 	c := insightCard{N: n, Kind: k.class, Icon: k.class, KindLabel: i18n.T(lang, k.label), AffectedLabel: i18n.T(lang, k.affected), Affected: in.Customers,
 		FromISO: in.Start.In(loc).Format(time.DateOnly), ToISO: lastDay(in.End).In(loc).Format(time.DateOnly), Effect: "—"}
@@ -358,11 +392,12 @@ func insightCardOf(lang string, loc *time.Location, n int, in analytics.Insight,
 			c.Bars = insightBars(lang, in.Before, in.After, "insights.bar_usual", "insights.bar_low", c.Before, c.After)
 		}
 		c.EventsURL = "/events?" + url.Values{"event": {in.Event}}.Encode()
-		c.DailyURL = spikeDailyURL(loc, in, iq)
+		c.DailyURL = spikeDailyURL(loc, in, iq, flt)
 	}
 	c.Sentence, c.Text = richText(lang, key, args...)
 	if fq := in.Funnel; fq != nil {
 		ff := insightFunnelForm(loc, fq)
+		ff.Filter = flt
 		if in.Kind == analytics.ChangePoint {
 			ff.Interval = "day" // the conversion by day shows the change
 		}
@@ -392,7 +427,7 @@ func insightFunnelForm(loc *time.Location, fq *analytics.FunnelQuery) funnelForm
 
 // spikeDailyURL is the funnel page with the spike's event as its one step,
 // by day, over the spike and the weeks before it.
-func spikeDailyURL(loc *time.Location, in analytics.Insight, iq analytics.InsightQuery) string {
+func spikeDailyURL(loc *time.Location, in analytics.Insight, iq analytics.InsightQuery, flt filterForm) string {
 	from := in.Start.In(loc).AddDate(0, 0, -insightContext)
 	if !iq.From.IsZero() && from.Before(iq.From) {
 		from = iq.From
@@ -403,7 +438,7 @@ func spikeDailyURL(loc *time.Location, in analytics.Insight, iq analytics.Insigh
 	}
 	ff := funnelForm{Steps: []string{in.Event}, Order: string(analytics.Ordered), Window: "14", WindowUnit: "d", Period: "custom",
 		From: from.Format(time.DateOnly), To: lastDay(to).In(loc).Format(time.DateOnly), Aggregate: "person",
-		Attribution: string(analytics.FirstTouch), Interval: "day"}
+		Attribution: string(analytics.FirstTouch), Interval: "day", Filter: flt}
 	return "/analytics/funnel?" + ff.values().Encode()
 }
 

@@ -62,11 +62,12 @@ type kpiForm struct {
 	Period   string
 	From, To string // YYYY-MM-DD in the workspace's time zone, both days in
 	Interval string // day, week, month; "" picks one from the period
+	Filter   filterForm
 }
 
 func parseKPIForm(v url.Values) kpiForm {
 	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
-	f := kpiForm{Period: g("period"), From: g("from"), To: g("to"), Interval: g("interval")}
+	f := kpiForm{Period: g("period"), From: g("from"), To: g("to"), Interval: g("interval"), Filter: parseFilterForm(v)}
 	if f.Period == "" {
 		f.Period = "30"
 		if f.From != "" || f.To != "" {
@@ -76,6 +77,26 @@ func parseKPIForm(v url.Values) kpiForm {
 	return f
 }
 
+// values is the form as a query string's values, the defaults left out.
+func (f kpiForm) values() url.Values {
+	v := url.Values{}
+	if f.Period != "30" {
+		v.Set("period", f.Period)
+	}
+	if f.Period == "custom" {
+		for k, val := range map[string]string{"from": f.From, "to": f.To} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+	}
+	if f.Interval != "" {
+		v.Set("interval", f.Interval)
+	}
+	f.Filter.addTo(v)
+	return v
+}
+
 type kpiData struct {
 	Form     kpiForm
 	F        *form // errors by field, already in the page's language
@@ -83,6 +104,7 @@ type kpiData struct {
 	Zone     string
 	R        *kpiView // nil when the form has errors
 	Settings opstore.KPISettings
+	Filter   *filterBlock
 }
 
 // kpiView is a report as the dashboard shows it.
@@ -153,6 +175,14 @@ func (k *kpiPages) dashboard(q *req) error {
 	pg := q.page("kpi.title", "nav.kpis", d)
 	d.Zone = pg.Zone()
 	fail := func(field, key string, args ...any) { d.F.Fail(field, i18n.T(q.lang, key, args...)) }
+	flt, block, errs, err := k.parseFilter(q, f.Filter, d.F, "/analytics/kpis", f.values())
+	if err != nil {
+		return err
+	}
+	d.Filter = block
+	for field, m := range errs {
+		fail(field, m.Key, m.Args...)
+	}
 	from, to := k.kpiPeriod(q, f, fail)
 	kq := analytics.KPIQuery{From: from, To: to, Location: q.loc}
 	switch f.Interval {
@@ -163,7 +193,6 @@ func (k *kpiPages) dashboard(q *req) error {
 	default:
 		fail("interval", "kpi.err_choice")
 	}
-	var err error
 	if d.Settings, err = k.st.KPISettings(q.ctx, q.ws.ID); err != nil {
 		return err
 	}
@@ -180,7 +209,7 @@ func (k *kpiPages) dashboard(q *req) error {
 		return err
 	}
 	kq.SetSources(srcs)
-	v, err := k.ix.View(q.ctx, q.ws.ID)
+	v, err := filteredView(q, k.ix, flt)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ type pathForm struct {
 	From, To    string
 	AfterStep   string     // 1-based: paths of who dropped off after this funnel step
 	Funnel      funnelForm // the funnel of AfterStep
+	Filter      filterForm
 	// Asked is whether the query string asks for anything: without it, the
 	// page explains paths instead of computing the first events of every
 	// session.
@@ -65,7 +66,7 @@ func parsePathForm(v url.Values) pathForm {
 	lines := func(k string) string { return strings.TrimSpace(strings.ReplaceAll(v.Get(k), "\r\n", "\n")) }
 	f := pathForm{Start: g("start"), End: g("end"), Length: g("length"), Per: g("per"), Collapse: g("collapse") != "",
 		Ignore: lines("ignore"), Clean: lines("clean"), Map: g("map"), Touchpoints: g("touchpoints") != "",
-		Period: g("period"), From: g("from"), To: g("to"), AfterStep: g("after_step"), Asked: len(v) > 0}
+		Period: g("period"), From: g("from"), To: g("to"), AfterStep: g("after_step"), Filter: parseFilterForm(v), Asked: len(v) > 0}
 	f.Length = cmp.Or(f.Length, strconv.Itoa(analytics.DefaultPathSteps))
 	f.Per = cmp.Or(f.Per, "session")
 	if f.Period == "" {
@@ -113,6 +114,7 @@ func (f pathForm) values() url.Values {
 		set("from", f.From, "")
 		set("to", f.To, "")
 	}
+	f.Filter.addTo(v)
 	return v
 }
 
@@ -314,6 +316,7 @@ type pathsData struct {
 	// state; "" when the workspace has no events.
 	Example, ExampleEvent string
 	R                     *pathsView // nil: nothing computed
+	Filter                *filterBlock
 }
 
 // pathsView is a computed paths query as the page shows it.
@@ -397,14 +400,20 @@ func (p *pathPages) pathsPage(q *req) error {
 		d.ExampleEvent = d.Names[0]
 		d.Example = "/analytics/paths?" + pathForm{Start: d.ExampleEvent, Length: f.Length, Per: "session", Period: "30"}.values().Encode()
 	}
+	flt, block, errs, err := p.parseFilter(q, f.Filter, d.F, "/analytics/paths", f.values())
+	if err != nil {
+		return err
+	}
+	d.Filter = block
 	if !f.Asked {
 		p.render(q, http.StatusOK, "paths", pg)
 		return nil
 	}
-	pq, errs, err := p.pathQuery(q, f, &setup)
+	pq, perrs, err := p.pathQuery(q, f, &setup)
 	if err != nil {
 		return err
 	}
+	mergeErrs(errs, perrs)
 	if k := setup.afterStep; k > 0 {
 		for _, s := range f.Funnel.Steps {
 			d.Funnel = append(d.Funnel, stepLabel(q.lang, s, setup.chosen))
@@ -424,7 +433,7 @@ func (p *pathPages) pathsPage(q *req) error {
 	}
 	var res *analytics.PathResult
 	if len(errs) == 0 {
-		res, err = p.compute(q, pq)
+		res, err = p.compute(q, pq, flt)
 		var bad *badFunnelError
 		if errors.As(err, &bad) {
 			field := "start"
@@ -453,10 +462,11 @@ func (p *pathPages) pathsPage(q *req) error {
 	return nil
 }
 
-// compute runs the paths query on the workspace's events as they are now;
-// a query the analytics package refuses is a *badFunnelError.
-func (p *pathPages) compute(q *req, pq analytics.PathQuery) (*analytics.PathResult, error) {
-	v, err := p.ix.View(q.ctx, q.ws.ID)
+// compute runs the paths query on the workspace's events as they are now,
+// as the filter narrows them; a query the analytics package refuses is a
+// *badFunnelError.
+func (p *pathPages) compute(q *req, pq analytics.PathQuery, flt analytics.Filter) (*analytics.PathResult, error) {
+	v, err := filteredView(q, p.ix, flt)
 	if err != nil {
 		return nil, err
 	}

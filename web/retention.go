@@ -56,13 +56,15 @@ type retentionForm struct {
 	Cohort           string // period, channel, persona, property (Field)
 	Field            string
 	Period, From, To string // as the funnel's; the default is the last 90 days
+	Filter           filterForm
 }
 
 func parseRetentionForm(v url.Values) retentionForm {
 	g := func(k string) string { return strings.TrimSpace(v.Get(k)) }
 	f := retentionForm{Start: g("start"), Return: g("return"), Interval: cmp.Or(g("interval"), "week"),
 		Periods: cmp.Or(g("periods"), strconv.Itoa(analytics.DefaultRetentionPeriods)), Mode: cmp.Or(g("mode"), string(analytics.FirstTime)),
-		Rolling: g("rolling") != "", Cohort: cmp.Or(g("cohort"), "period"), Field: g("field"), Period: g("period"), From: g("from"), To: g("to")}
+		Rolling: g("rolling") != "", Cohort: cmp.Or(g("cohort"), "period"), Field: g("field"), Period: g("period"), From: g("from"), To: g("to"),
+		Filter: parseFilterForm(v)}
 	if f.Period == "" {
 		f.Period = "90"
 		if f.From != "" || f.To != "" {
@@ -97,6 +99,7 @@ func (f retentionForm) values() url.Values {
 		set("from", f.From, "")
 		set("to", f.To, "")
 	}
+	f.Filter.addTo(v)
 	return v
 }
 
@@ -166,6 +169,7 @@ type retentionData struct {
 	MaxPeriods int
 	Zone       string
 	R          *retentionView // nil: nothing computed
+	Filter     *filterBlock
 }
 
 // retentionView is a computed retention table as the page shows it.
@@ -229,13 +233,19 @@ func (p *retentionPages) retentionPage(q *req) error {
 			d.Names = append(d.Names, n.Name)
 		}
 	}
-	rq, errs, err := p.retentionQuery(q, f)
+	flt, block, errs, err := p.parseFilter(q, f.Filter, d.F, "/analytics/retention", f.values())
 	if err != nil {
 		return err
 	}
+	d.Filter = block
+	rq, rerrs, err := p.retentionQuery(q, f)
+	if err != nil {
+		return err
+	}
+	mergeErrs(errs, rerrs)
 	var res *analytics.RetentionResult
 	if len(errs) == 0 {
-		res, err = p.compute(q, rq)
+		res, err = p.compute(q, rq, flt)
 		var bad *badFunnelError
 		if errors.As(err, &bad) {
 			errs["start"] = fieldMsg{"retention.err_invalid", []any{bad.detail}}
@@ -258,8 +268,8 @@ func (p *retentionPages) retentionPage(q *req) error {
 
 // compute runs the retention query on the workspace's events as they are
 // now; a query the analytics package refuses is a *badFunnelError.
-func (p *retentionPages) compute(q *req, rq analytics.RetentionQuery) (*analytics.RetentionResult, error) {
-	v, err := p.ix.View(q.ctx, q.ws.ID)
+func (p *retentionPages) compute(q *req, rq analytics.RetentionQuery, flt analytics.Filter) (*analytics.RetentionResult, error) {
+	v, err := filteredView(q, p.ix, flt)
 	if err != nil {
 		return nil, err
 	}
