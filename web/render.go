@@ -164,6 +164,14 @@ func (s *server) parseTemplates() (map[string]map[string]*template.Template, err
 	return out, nil
 }
 
+// periodField is the period of an analysis form: the form (for its
+// errors), the choice, the custom dates, the label's catalog key and the
+// dates' hint.
+type periodField struct {
+	F                             *form
+	Period, From, To, Label, Hint string
+}
+
 // funcs are the template functions, bound to a language.
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
@@ -207,6 +215,10 @@ func funcs(lang string) template.FuncMap {
 		"sub":        func(a, b float64) float64 { return a - b },
 		"upper":      strings.ToUpper,
 		"ferr":       func(f *form, field string) fieldErr { return fieldErr{Field: field, Msg: f.Err(field)} },
+		// periodField is the argument of the "analytics-period" template.
+		"periodField": func(f *form, period, from, to, label, hint string) periodField {
+			return periodField{F: f, Period: period, From: from, To: to, Label: label, Hint: hint}
+		},
 		"initial": func(name string) string {
 			for _, r := range strings.TrimSpace(name) {
 				return strings.ToUpper(string(r))
