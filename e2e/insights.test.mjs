@@ -8,40 +8,22 @@
 // Screenshots go to e2e/screenshots/insights-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { catalog, cjmBin, freePort, startDemo, tempDir } from './lib.mjs';
+import { catalog, cjmBin, freePort, startDemo, tempDir, openBrowser } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const T = { en: catalog('en'), vi: catalog('vi') };
 
 test('insights in headless Chromium: the demo stories, links, table, English, small screen', async (t) => {
   cjmBin();
-  try {
-    accessSync(chromiumPath, constants.X_OK);
-  } catch {
-    assert.fail(`no Chromium at ${chromiumPath}: install Debian's chromium (.ci/run does) or set CHROMIUM`);
-  }
   mkdirSync(shots, { recursive: true });
   const dir = tempDir(t);
   // Enough customers for the hotline's abandoned calls to stand out.
   const { url: base, email, password } = await startDemo(t, dir, await freePort(), 3000);
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  t.after(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'vi-VN', acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const complaints = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) complaints.push(`HTTP ${r.status()}: ${r.url()}`); });
+  const { context, page, complaints } = await openBrowser(t, { acceptDownloads: true, timeout: 30_000 });
   const h1 = async () => (await page.locator('main h1').first().innerText()).trim();
   const cards = (kind) => page.locator(`ol.ins-feed > li[data-kind="${kind}"]`);
 

@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
 
 export { sleep };
 
@@ -202,4 +204,30 @@ export function catalog(lang) {
     let i = 0;
     return out[key].replace(/%[sd]/g, (m) => (i < args.length ? String(args[i++]) : m));
   };
+}
+
+// openBrowser launches Debian's Chromium (or $CHROMIUM) for test t, closed
+// after it, with one page whose console errors and warnings, page errors
+// and HTTP errors are collected in complaints (a test ends by checking
+// there are none).
+export async function openBrowser(t, { viewport = { width: 1400, height: 900 }, locale = 'vi-VN', acceptDownloads = false, timeout = 20_000 } = {}) {
+  const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  try {
+    accessSync(chromiumPath, constants.X_OK);
+  } catch {
+    assert.fail(`no Chromium at ${chromiumPath}: install Debian's chromium (.ci/run does) or set CHROMIUM`);
+  }
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport, locale, acceptDownloads });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  const complaints = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
+  page.on('response', (r) => { if (r.status() >= 400) complaints.push(`HTTP ${r.status()}: ${r.url()}`); });
+  return { browser, context, page, complaints };
 }

@@ -6,40 +6,22 @@
 // for a person to look at.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { catalog, cjmBin, freePort, startDemo, tempDir } from './lib.mjs';
+import { catalog, cjmBin, freePort, startDemo, tempDir, openBrowser } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const T = { en: catalog('en'), vi: catalog('vi') };
 
 test('the live journey map in headless Chromium', async (t) => {
   cjmBin();
-  try {
-    accessSync(chromiumPath, constants.X_OK);
-  } catch {
-    assert.fail(`no Chromium at ${chromiumPath}: install Debian's chromium (.ci/run does) or set CHROMIUM`);
-  }
   mkdirSync(shots, { recursive: true });
   const dir = tempDir(t);
   const { url: base, email, password } = await startDemo(t, dir, await freePort(), 300);
 
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  t.after(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'vi-VN' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  const complaints = [];
-  page.on('console', (m) => { if (m.type() === 'error' || /Content[- ]Security[- ]Policy/i.test(m.text())) complaints.push(`console: ${m.text()}`); });
-  page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) complaints.push(`HTTP ${r.status()}: ${r.url()}`); });
+  const { context, page, complaints } = await openBrowser(t, { viewport: { width: 1440, height: 900 }, timeout: 20_000 });
 
   // stages reads each stage's customers and go-on rate from the grid.
   const stages = () => page.locator('[data-stage-customers]').evaluateAll((els) => els.map((el) => ({

@@ -7,15 +7,13 @@
 // e2e/screenshots/paths-*.png and retention-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { catalog, cjmBin, freePort, sleep, startDemo, tempDir } from './lib.mjs';
+import { catalog, cjmBin, freePort, sleep, startDemo, tempDir, openBrowser } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, 'screenshots');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const T = { en: catalog('en'), vi: catalog('vi') };
 
 // canvasInk counts the pixels of a chart's canvas that are drawn on.
@@ -31,11 +29,6 @@ async function canvasInk(page, selector) {
 
 test('paths and retention in headless Chromium: Sankey, top paths, heatmap, cohorts, English, small screen', async (t) => {
   cjmBin();
-  try {
-    accessSync(chromiumPath, constants.X_OK);
-  } catch {
-    assert.fail(`no Chromium at ${chromiumPath}: install Debian's chromium (.ci/run does) or set CHROMIUM`);
-  }
   mkdirSync(shots, { recursive: true });
   const start = 'Product List Viewed';
   const channels = readFileSync(join(here, '..', 'demo', 'channels.go'), 'utf8');
@@ -43,18 +36,7 @@ test('paths and retention in headless Chromium: Sankey, top paths, heatmap, coho
 
   const dir = tempDir(t);
   const { url: base, email, password } = await startDemo(t, dir, await freePort(), 300);
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  t.after(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'vi-VN', acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
-  const complaints = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') complaints.push(`console ${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (err) => complaints.push(`page error: ${err.message}`));
-  page.on('response', (r) => { if (r.status() >= 400) complaints.push(`HTTP ${r.status()}: ${r.url()}`); });
+  const { context, page, complaints } = await openBrowser(t, { acceptDownloads: true, timeout: 20_000 });
   const h1 = async () => (await page.locator('main h1').first().innerText()).trim();
   const pathsURL = `${base}/analytics/paths?start=${encodeURIComponent(start)}&length=5&period=90`;
   const retentionURL = `${base}/analytics/retention?interval=week&periods=12&period=90`;
