@@ -48,7 +48,7 @@ type Index struct {
 	types   *dict
 	sources *dict
 	paths   *dict
-	actors  *dict // "u" + userId, or "a" + anonymousId
+	actors  *dict // "u:" + userId, or "a:" + anonymousId
 	places  map[string]*placeCache
 }
 
@@ -245,9 +245,9 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		actor := ""
 		switch {
 		case e.UserID != "":
-			actor = "u" + e.UserID
+			actor = "u:" + e.UserID
 		case e.AnonymousID != "":
-			actor = "a" + e.AnonymousID
+			actor = "a:" + e.AnonymousID
 		}
 		r.seq = append(r.seq, e.Seq)
 		r.ts = append(r.ts, e.Timestamp.UnixMilli())
@@ -422,28 +422,36 @@ func (ix *Index) newView(ctx context.Context) (*View, error) {
 			return nil, fmt.Errorf("analytics index: resolve people: %w", err)
 		}
 	}
+	// An id identity does not know is a person of its own, named by the
+	// actor's key (no copy); profiles may gather several actors.
 	v.person = make([]uint32, len(actors))
-	byID := make(map[string]uint32, len(actors))
+	profiles := map[string]uint32{}
 	for a, key := range actors {
 		if key == "" {
 			v.person[a] = noPerson
 			continue
 		}
-		id := key[:1] + ":" + key[1:]
+		id := key
 		if resolve != nil {
+			var pid string
 			if key[0] == 'u' {
-				id = cmp.Or(resolve(key[1:], ""), id)
+				pid = resolve(key[2:], "")
 			} else {
-				id = cmp.Or(resolve("", key[1:]), id)
+				pid = resolve("", key[2:])
+			}
+			if pid != "" && pid != key {
+				p, ok := profiles[pid]
+				if !ok {
+					p = uint32(len(v.persons))
+					profiles[pid] = p
+					v.persons = append(v.persons, pid)
+				}
+				v.person[a] = p
+				continue
 			}
 		}
-		p, ok := byID[id]
-		if !ok {
-			p = uint32(len(v.persons))
-			byID[id] = p
-			v.persons = append(v.persons, id)
-		}
-		v.person[a] = p
+		v.person[a] = uint32(len(v.persons))
+		v.persons = append(v.persons, id)
 	}
 
 	// Events by person (a counting sort), then by time within each person.
