@@ -346,6 +346,20 @@ func (ix *Index) anyValue(ctx context.Context, field string) (bool, error) {
 	return len(ix.cols[field].rows) > 0, nil
 }
 
+// sparse returns the rows (Seq order) of the first n events that have a
+// value of field, their codes, and the dictionary: a field few events carry
+// costs little this way.
+func (ix *Index) sparse(ctx context.Context, field string, n int) (rows, vals []uint32, values []string, err error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if err := ix.load(ctx, []string{field}); err != nil {
+		return nil, nil, nil, err
+	}
+	c := ix.cols[field]
+	k, _ := slices.BinarySearch(c.rows, uint32(n))
+	return c.rows[:k:k], c.vals[:k:k], c.dict.list(), nil
+}
+
 // column returns the codes of field for the first n events (Seq order)
 // and its dictionary, reading the field from the store the first time it
 // is asked for.

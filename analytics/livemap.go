@@ -478,6 +478,7 @@ func (v *View) personFilter(ctx context.Context, persona string, where *FieldEqu
 func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r uint32) (float64, bool), error) {
 	type reader struct {
 		name   uint32
+		rows   []uint32 // the rows (Seq order) with a value, and its code
 		codes  []uint32
 		scores []float64 // by value code; NaN-free: ok marks parsed
 		ok     []bool
@@ -498,11 +499,11 @@ func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r 
 		}
 		// The field in the index's order: only the survey events read it,
 		// through v.order, which is cheaper than ordering all of it.
-		codes, values, err := v.ix.column(ctx, fieldPath(s.Field), v.raw.len())
+		rows, codes, values, err := v.ix.sparse(ctx, fieldPath(s.Field), v.raw.len())
 		if err != nil {
 			return nil, err
 		}
-		rd := reader{name: name, codes: codes, scores: make([]float64, len(values)), ok: make([]bool, len(values)), src: s}
+		rd := reader{name: name, rows: rows, codes: codes, scores: make([]float64, len(values)), ok: make([]bool, len(values)), src: s}
 		for c, val := range values {
 			var f float64
 			if _, err := fmt.Sscan(val, &f); err == nil && c > 0 && f >= s.Min && f <= s.Max {
@@ -517,7 +518,11 @@ func (v *View) emotionReader(ctx context.Context, srcs []EmotionSource) (func(r 
 			if v.name[r] != rd.name {
 				continue
 			}
-			if c := rd.codes[v.order[r]]; int(c) < len(rd.ok) && rd.ok[c] {
+			j, found := slices.BinarySearch(rd.rows, v.order[r])
+			if !found {
+				continue
+			}
+			if c := rd.codes[j]; int(c) < len(rd.ok) && rd.ok[c] {
 				return rd.scores[c], true
 			}
 		}

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/cjmhq/cjm/journeymap"
@@ -79,11 +80,15 @@ func (v *View) rawPlaces(ctx context.Context, key string, c *journeymap.Classifi
 	if err := ix.Want(ctx, fields...); err != nil {
 		return nil, err
 	}
-	cols := make([][]uint32, len(fields))
-	vals := make([][]string, len(fields))
+	// The fields stay sparse: each worker walks their rows alongside.
+	type field struct {
+		rows, codes []uint32
+		values      []string
+	}
+	fs := make([]field, len(fields))
 	for i, f := range fields {
 		var err error
-		if cols[i], vals[i], err = ix.column(ctx, f, n); err != nil {
+		if fs[i].rows, fs[i].codes, fs[i].values, err = ix.sparse(ctx, f, n); err != nil {
 			return nil, err
 		}
 	}
@@ -93,11 +98,19 @@ func (v *View) rawPlaces(ctx context.Context, key string, c *journeymap.Classifi
 	codes := append(pc.codes, make([]uint16, n-from)...)
 	v.parallel(n-from, func(lo, hi int) {
 		e := journeymap.Event{Fields: make([]journeymap.Value, len(fields))}
+		next := make([]int, len(fs)) // per field, the first of its rows not behind r
+		for i := range fs {
+			next[i], _ = slices.BinarySearch(fs[i].rows, uint32(from+lo))
+		}
 		for r := from + lo; r < from+hi; r++ {
 			e.Type, e.Name, e.SourceID, e.Path = types[raw.typ[r]], names[raw.name[r]], sources[raw.source[r]], paths[raw.path[r]]
-			for i := range fields {
-				code := cols[i][r]
-				e.Fields[i] = journeymap.Value{S: vals[i][code], OK: code != 0}
+			for i := range fs {
+				f := &fs[i]
+				e.Fields[i] = journeymap.Value{}
+				if j := next[i]; j < len(f.rows) && f.rows[j] == uint32(r) {
+					e.Fields[i] = journeymap.Value{S: f.values[f.codes[j]], OK: true}
+					next[i]++
+				}
 			}
 			codes[r] = PlaceCode(c.Classify(&e))
 		}
