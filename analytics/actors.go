@@ -15,7 +15,7 @@ type actorSet struct {
 	keep func(r uint32) bool
 	// With sessions: the session id of each event (two fields, the first
 	// wins), else a gap of SessionGap splits.
-	sessA, sessB []uint32
+	sess []uint32
 	// With groups: the rows by group.
 	groups                 []string
 	groupOrder, groupStart []uint32
@@ -33,7 +33,7 @@ func (v *View) actorsOf(ctx context.Context, aggregate string, keep func(r uint3
 	case agg == "session":
 		as.sessions = true
 		var err error
-		if as.sessA, as.sessB, err = v.sessionIDs(ctx); err != nil {
+		if as.sess, err = v.sessionIDs(ctx); err != nil {
 			return nil, err
 		}
 	case strings.HasPrefix(agg, "group:") && len(agg) > len("group:"):
@@ -100,52 +100,61 @@ func (as *actorSet) each(w, workers int, fn func(id string, rows []uint32)) {
 			fn(v.persons[p], buf)
 			continue
 		}
-		for i, s := range v.splitSessions(buf, as.sessA, as.sessB) {
+		for i, s := range v.splitSessions(buf, as.sess) {
 			fn(fmt.Sprintf("%s#%d", v.persons[p], i+1), s)
 		}
 	}
 }
 
-// sessionIDs returns the session ids of the events (context.sessionId and
-// properties.session_id), or nil, nil when no event carries one: then
-// sessions are cut by time alone, and nothing is copied.
-func (v *View) sessionIDs(ctx context.Context) (a, b []uint32, err error) {
+// sessionIDs returns each event's session id as one code (that of
+// context.sessionId, else that of properties.session_id with the top bit
+// set; 0 for none), or nil when no event carries one: then sessions are
+// cut by time alone, and nothing is copied.
+func (v *View) sessionIDs(ctx context.Context) ([]uint32, error) {
 	if err := v.ix.Want(ctx, "context.sessionId", "properties.session_id"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	anyA, err := v.ix.anyValue(ctx, "context.sessionId")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	anyB, err := v.ix.anyValue(ctx, "properties.session_id")
 	if err != nil || !anyA && !anyB {
-		return nil, nil, err
+		return nil, err
 	}
-	if a, _, err = v.column(ctx, "context.sessionId"); err != nil {
-		return nil, nil, err
+	var ids []uint32
+	if anyA {
+		if ids, _, err = v.column(ctx, "context.sessionId"); err != nil {
+			return nil, err
+		}
 	}
-	b, _, err = v.column(ctx, "properties.session_id")
-	return a, b, err
+	if anyB {
+		b, _, err := v.column(ctx, "properties.session_id")
+		if err != nil {
+			return nil, err
+		}
+		if ids == nil {
+			ids = make([]uint32, len(b))
+		}
+		for i, c := range b {
+			if ids[i] == 0 && c != 0 {
+				ids[i] = c | 1<<31
+			}
+		}
+	}
+	return ids, nil
 }
 
 // sessionRuns is splitSessions when every event carries a session id and
 // each session's events come together (the usual case): the sessions are
 // runs of rows, cut where the id changes, with nothing copied. ok is false
 // otherwise.
-func sessionRuns(rows []uint32, sessA, sessB []uint32) (runs [][]uint32, ok bool) {
-	if sessA == nil {
+func sessionRuns(rows []uint32, sess []uint32) (runs [][]uint32, ok bool) {
+	if sess == nil {
 		return nil, false
 	}
-	id := func(r uint32) uint64 {
-		if sessA[r] != 0 {
-			return 1<<32 | uint64(sessA[r])
-		}
-		if sessB[r] != 0 {
-			return 2<<32 | uint64(sessB[r])
-		}
-		return 0
-	}
-	var seen []uint64 // the ids of the runs so far (few per person)
+	id := func(r uint32) uint32 { return sess[r] }
+	var seen []uint32 // the ids of the runs so far (few per person)
 	start := 0
 	for i, r := range rows {
 		cur := id(r)
@@ -173,30 +182,22 @@ func sessionRuns(rows []uint32, sessA, sessB []uint32) (runs [][]uint32, ok bool
 
 // splitSessions splits a person's events (time order) into sessions: by
 // session id where the events carry one (context.sessionId, else
-// properties.session_id), else by a gap of SessionGap. sessA and sessB are
-// nil when no event has an id.
-func (v *View) splitSessions(rows []uint32, sessA, sessB []uint32) [][]uint32 {
-	if runs, ok := sessionRuns(rows, sessA, sessB); ok {
+// properties.session_id), else by a gap of SessionGap. sess (see
+// sessionIDs) is nil when no event has an id.
+func (v *View) splitSessions(rows []uint32, sess []uint32) [][]uint32 {
+	if runs, ok := sessionRuns(rows, sess); ok {
 		return runs
 	}
-	type key struct{ field, code uint32 }
+	type key = uint32
 	byID := map[key][]uint32{}
 	var ids []key
 	var noID []uint32
 	for _, r := range rows {
-		k := key{}
-		switch {
-		case sessA == nil:
-			noID = append(noID, r)
-			continue
-		case sessA[r] != 0:
-			k = key{1, sessA[r]}
-		case sessB[r] != 0:
-			k = key{2, sessB[r]}
-		default:
+		if sess == nil || sess[r] == 0 {
 			noID = append(noID, r)
 			continue
 		}
+		k := sess[r]
 		if _, ok := byID[k]; !ok {
 			ids = append(ids, k)
 		}

@@ -195,7 +195,7 @@ type pathLabels struct {
 	flagPlace    []uint8
 	byTouchpoint bool
 	// With sessions: the session id fields.
-	sessA, sessB []uint32
+	sess []uint32 // see sessionIDs
 
 	clean  []CleanRule
 	labels []string
@@ -358,7 +358,7 @@ func (l *pathLabels) event(r uint32) uint32 {
 	}
 	lab, fl := l.label(r)
 	c := lab<<pathLabelShift | uint32(fl|flagIn)
-	if l.sessA != nil && (l.sessA[r] != 0 || l.sessB[r] != 0) {
+	if l.sess != nil && l.sess[r] != 0 {
 		c |= uint32(flagSession)
 	}
 	return c
@@ -545,7 +545,7 @@ func (v *View) Paths(ctx context.Context, q PathQuery) (*PathResult, error) {
 		return nil, err
 	}
 	if q.Session && q.AfterFunnel == nil {
-		if l.sessA, l.sessB, err = v.sessionIDs(ctx); err != nil {
+		if l.sess, err = v.sessionIDs(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -588,7 +588,7 @@ func (v *View) Paths(ctx context.Context, q PathQuery) (*PathResult, error) {
 					}
 				}
 				if ids {
-					for _, s := range v.splitSessions(buf, l.sessA, l.sessB) {
+					for _, s := range v.splitSessions(buf, l.sess) {
 						c.seq(s, -1)
 						if path, cut, ok := c.cut(); ok {
 							t.add(path, cut)

@@ -132,6 +132,7 @@ func (b *analyticsBench) run(ctx context.Context, events, customers, months int,
 	}
 	b.printf("index built from the event store in %s: %d events, %d people, with the %d fields the map's matchers and its emotion lane read\n",
 		time.Since(t0).Round(time.Millisecond), v.Len(), v.Persons(), len(fields))
+	b.printf("  memory after the build: RSS %s, peak %s\n", kb(procStatus(os.Getpid(), "VmRSS:")), kb(procStatus(os.Getpid(), "VmHWM:")))
 
 	fq := analytics.FunnelQuery{Steps: benchFunnel, Window: 7 * 24 * time.Hour, Order: analytics.Ordered}
 	var fres *analytics.FunnelResult
