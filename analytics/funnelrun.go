@@ -271,7 +271,7 @@ type stepMasks struct {
 
 // masks returns the step and exclusion masks of event r.
 func (m *stepMasks) masks(r uint32) (uint64, uint64) {
-	return m.byName[m.nameOf(r)] | m.placeMask(r) | m.condMask(r), m.exclByName[m.nameOf(r)]
+	return m.byName[m.names[r]] | m.placeMask(r) | m.condMask(r), m.exclByName[m.names[r]]
 }
 
 // condMask is the bits of the steps with property conditions event r
@@ -342,8 +342,6 @@ type StepCondition struct {
 	Field, Value string
 	Not          bool
 }
-
-func (m *stepMasks) nameOf(r uint32) uint32 { return m.names[r] }
 
 func (m *stepMasks) placeMask(r uint32) uint64 {
 	if m.places == nil {

@@ -36,9 +36,8 @@ type Index struct {
 	// MaxStale is how old a view may be before View catches up (default 2s).
 	MaxStale time.Duration
 
-	mu      sync.Mutex // serialises catching up and column loads
-	view    atomic.Pointer[View]
-	checked time.Time
+	mu   sync.Mutex // serialises catching up and column loads
+	view atomic.Pointer[View]
 	// read and toRead count the rows of the catch-up under way.
 	read, toRead atomic.Int64
 

@@ -252,9 +252,8 @@ func (v *View) transitionSeries(ctx context.Context, f FunnelQuery, dims []strin
 	}
 	type series struct{ num, den []int64 }
 	type acc struct {
-		s       map[key]*series
-		loopers []int64 // per step pair index: people looping at least twice
-		backs   map[[2]int]int64
+		s     map[key]*series
+		backs map[[2]int]int64
 	}
 	workers := v.workers(len(v.persons))
 	accs := make([]acc, workers)
@@ -262,11 +261,6 @@ func (v *View) transitionSeries(ctx context.Context, f FunnelQuery, dims []strin
 	for w := range workers {
 		wg.Go(func() {
 			a := acc{s: map[key]*series{}, backs: map[[2]int]int64{}}
-			type pend struct {
-				t   int64
-				day int
-				k   int
-			}
 			var rows []uint32
 			var seq []int
 			n := len(v.persons)

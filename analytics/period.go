@@ -49,18 +49,6 @@ func (i Interval) Next(t time.Time) time.Time {
 	return time.Date(y, m, d+1, 0, 0, 0, 0, t.Location())
 }
 
-// Between returns how many whole periods lie from the period starting at
-// a to the one starting at b (both period starts, a <= b).
-func (i Interval) Between(a, b time.Time) int {
-	switch i {
-	case Month:
-		return (b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month())
-	case Week:
-		return int(daysBetween(a, b) / 7)
-	}
-	return int(daysBetween(a, b))
-}
-
 // daysBetween counts calendar days from a to b (midnights in one location).
 func daysBetween(a, b time.Time) int64 {
 	ya, ma, da := a.Date()

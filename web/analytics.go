@@ -81,11 +81,10 @@ const (
 )
 
 var (
-	funnelOrders  = []string{string(analytics.Ordered), string(analytics.Strict), string(analytics.Unordered)}
-	windowUnits   = []string{"m", "h", "d", "w"}
-	funnelPeriods = []string{"7", "30", "90", "all", "custom"}
-	aggregates    = []string{"person", "session", "group"}
-	intervals     = []string{"day", "week", "month"}
+	funnelOrders = []string{string(analytics.Ordered), string(analytics.Strict), string(analytics.Unordered)}
+	windowUnits  = []string{"m", "h", "d", "w"}
+	aggregates   = []string{"person", "session", "group"}
+	intervals    = []string{"day", "week", "month"}
 	// breakdownHints are suggested for the breakdown field.
 	breakdownHints = []string{"context.campaign.source", "context.campaign.medium", "context.campaign.name", "context.device.type",
 		"context.os.name", "context.locale", "properties.category", "properties.payment_method", "properties.store_id"}

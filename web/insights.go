@@ -47,7 +47,6 @@ const (
 )
 
 var (
-	insightPeriods = []string{"30", "90", "all", "custom"}
 	// insightBreakdowns are the engine's default breakdowns
 	// (analytics.InsightQuery.Breakdowns), shown as the field's default.
 	insightBreakdowns = []string{"source", "context.device.type", "traits.persona"}
@@ -304,9 +303,6 @@ func insightsResult(lang string, loc *time.Location, iq analytics.InsightQuery, 
 	for _, in := range found {
 		if _, ok := insightKinds[in.Kind]; !ok {
 			continue // a kind this page does not know yet
-		}
-		if !iq.To.IsZero() && !in.Start.Before(iq.To) {
-			continue // the day the period ends on, which has no events read
 		}
 		v.Cards = append(v.Cards, insightCardOf(lang, loc, len(v.Cards)+1, in, iq, flt))
 	}

@@ -375,12 +375,6 @@ type aboutData struct {
 	Maps []journeymap.Entry // current maps a future map can be compared with
 }
 
-var aboutFields = []string{"name", "state", "compare_to", "why", "achieve", "audience", "departments"}
-
-// personaFields are the text fields of a persona form; list fields are
-// written one item per line.
-var personaFields = []string{"name", "avatar", "age", "gender", "location", "occupation", "income", "psychographics", "goals", "frustrations", "quote", "research", "segment"}
-
 func personaForm(prefix string, p *journeymap.Persona, f *form) {
 	if p == nil {
 		return
